@@ -1,0 +1,14 @@
+"""The generational chains: fit -> sample -> fit ..., vectorised over many chains.
+
+Every model family offers ``fit(data) -> params`` and ``sample(params, m, rng) -> data``
+with a leading chain axis; :func:`simulate.loop.run_generations` drives any family
+under any data regime. Families with sufficient statistics also get an exact fast
+sampler (see :mod:`simulate.gaussian`).
+
+This package never imports ``analytic``, ``proofs``, ``figures`` or ``llm``.
+"""
+
+from simulate.base import Family
+from simulate.loop import REGIMES, run_generations
+
+__all__ = ["Family", "REGIMES", "run_generations"]
