@@ -1,0 +1,5 @@
+"""One module per topic; each defines ``register(top, groups)`` (see :mod:`collapse.cli`).
+
+Keep module-level imports to the standard library and :mod:`collapse.validation`;
+import numpy, sympy, torch... inside the handlers.
+"""

@@ -1,0 +1,40 @@
+"""Discovery of figure modules: every ``figures/<name>.py`` with a ``FIGURES`` list."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+from collections.abc import Callable
+from pathlib import Path
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureSpec:
+    """A paper figure.
+
+    name      short id used on the command line (``collapse figures NAME``);
+    title     what it shows;
+    paper     where the paper shows it;
+    command   the command that makes it from scratch;
+    draw      ``draw(results_dir, out_dir) -> list[Path]`` writing PNG and PDF files.
+    """
+
+    name: str
+    title: str
+    paper: str
+    command: str
+    draw: Callable[[Path, Path], list[Path]]
+
+
+def all_figures() -> dict[str, FigureSpec]:
+    import figures
+
+    found: dict[str, FigureSpec] = {}
+    for info in sorted(pkgutil.iter_modules(figures.__path__), key=lambda m: m.name):
+        if info.name in ("registry", "style"):
+            continue
+        mod = importlib.import_module(f"figures.{info.name}")
+        for spec in getattr(mod, "FIGURES", []):
+            found[spec.name] = spec
+    return found
