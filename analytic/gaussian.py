@@ -254,3 +254,30 @@ def w2_bounded(estimator: str, schedule: sp.Expr) -> bool:
     if verdict not in (True, False):  # pragma: no cover - sympy could not decide
         raise ValueError(f"sympy cannot decide whether sum 1/({schedule}) converges")
     return bool(verdict)
+
+
+@functools.cache
+def accumulate_step(estimator: str) -> dict[str, sp.Expr]:
+    r"""One-step expectations of the chain that refits on all data so far (``accumulate``).
+
+    With N_i points pooled before generation i (N_0 = 0) and M_i new points from
+    N(mu_i, sigma_i^2): the pooled mean moves by (M_i / N_{i+1}) sigma_i Z / sqrt(M_i),
+    and the pooled sum of squares SS grows by sigma_i^2 X + (N_i M_i / N_{i+1})
+    sigma_i^2 Z^2 / M_i (Chan et al.'s merge), Z ~ N(0,1), X ~ chi2_{M_i - 1}.
+    Returns, in the symbols ``N`` (= N_i) and :data:`M` (= M_i):
+
+    ``mean_step``  E[(mu_{i+1} - mu_i)^2] / sigma_i^2;
+    ``ss_step``    E[SS_{i+1} - SS_i] / sigma_i^2;
+    ``ddof``       sigma_{i+1}^2 = SS_{i+1} / (N_{i+1} - ddof).
+    """
+    Nn = sp.Symbol("N", integer=True, nonnegative=True)
+    phi = sp.exp(-_z**2 / 2) / sp.sqrt(2 * sp.pi)
+    Ez2 = sp.integrate(_z**2 * phi, (_z, -sp.oo, sp.oo))
+    EX = chi2_moment().subs({r: 1, k: M - 1})
+    total = Nn + M
+    return {
+        "mean_step": sp.simplify((M / total) ** 2 * Ez2 / M),
+        "ss_step": sp.simplify(sp.expand_func(EX) + Nn * M / total * Ez2 / M),
+        "ddof": sp.Integer(1) if _check_estimator(estimator) == "unbiased" else sp.Integer(0),
+        "N": Nn,
+    }

@@ -91,3 +91,29 @@ def gaussian_schedule_values(
         if r is not None:
             out["E_sigma2r"] = e2r
         return {k: out[k] for k in list(G.QUANTITIES) + (["E_sigma2r"] if r is not None else [])}
+
+
+def gaussian_accumulate_values(estimator: str, schedule: Sequence[int], sigma0: float = 1.0,
+                               *, dps: int = 30) -> dict[str, list[mpmath.mpf]]:
+    """Exact E[(mu_n - mu_0)^2] and E[sigma_n^2] for n = 0..G under ``accumulate``.
+
+    Iterates :func:`analytic.gaussian.accumulate_step` (the recursion is linear in
+    E[SS] and E[sigma^2], so expectations propagate exactly).
+    """
+    sigma0, _, dps = _validate(estimator, sigma0, None, dps)
+    sched = check_schedule("schedule", schedule)
+    st = G.accumulate_step(estimator)
+    mean_step = lambdified(st["mean_step"], st["N"], G.M)
+    ss_step = lambdified(st["ss_step"], st["N"], G.M)
+    ddof = int(st["ddof"])
+    with mpmath.workdps(dps):
+        e2, ss, d2, pooled = mpmath.mpf(sigma0) ** 2, mpmath.mpf(0), mpmath.mpf(0), 0
+        out_d2, out_e2 = [d2], [e2]
+        for m in sched:
+            d2 += mean_step(pooled, m) * e2
+            ss += ss_step(pooled, m) * e2
+            pooled += m
+            e2 = ss / (pooled - ddof)
+            out_d2.append(+d2)
+            out_e2.append(+e2)
+        return {"E_dmu2": out_d2, "E_sigma2": out_e2}

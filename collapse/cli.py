@@ -1,6 +1,6 @@
 """The ``collapse`` command line.
 
-Commands are discovered, not listed: every module in :mod:`collapse.commands`
+Commands are discovered, not listed: every public module in :mod:`collapse.commands`
 defines ``register(top, groups)``; ``top`` is the top-level subparsers object
 (``collapse verify``, ``collapse reproduce``, ``collapse llm``...) and ``groups``
 maps the two-level commands (``theory``, ``simulate``, ``figures``, ``bench``)
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     import collapse.commands as commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):  # helpers such as _args
+            continue
         importlib.import_module(f"collapse.commands.{info.name}").register(top, groups)
     return parser
 

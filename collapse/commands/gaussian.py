@@ -1,0 +1,149 @@
+"""``collapse theory|simulate|figures|bench gaussian``: the 1-D Gaussian chain of Theorem 3.1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from collapse.commands._args import add_seed, int_at_least, positive_float
+
+ESTIMATORS = ("unbiased", "mle")  # mirrors analytic.gaussian.ESTIMATORS without importing sympy
+
+
+def _schedule(text: str) -> str:
+    return text
+
+
+def register(top, groups) -> None:
+    p = groups["theory"].add_parser(
+        "gaussian", help="closed forms of the 1-D Gaussian chain (Theorem 3.1)",
+        description="Closed-form E[sigma_n^2], E[sigma_n], Var[mu_n], E[W2^2], E[log sigma_n^2], "
+                    "Var[log sigma_n^2] after n generations of M samples (derived by sympy, evaluated by mpmath).")
+    p.add_argument("--samples", "-M", type=int_at_least(2), default=100, help="samples per generation M (>= 2)")
+    p.add_argument("--generations", "-n", type=int_at_least(0), default=1000, help="generation n (>= 0)")
+    p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased",
+                   help="variance estimator: divide by M-1 (unbiased, Theorem 3.1) or by M (mle, np.std)")
+    p.add_argument("--sigma0", type=positive_float, default=1.0, help="standard deviation of generation 0")
+    p.add_argument("--moment", "-r", type=positive_float, default=None, help="also report E[sigma_n^(2r)]")
+    p.add_argument("--schedule", default=None, metavar="M_i",
+                   help="a sample-size schedule instead of constant M: comma-separated sizes for generations "
+                        "0..n-1, or an expression in i such as '100*(i+1)**2' (then also says whether E[W2^2] "
+                        "stays bounded as n -> infinity)")
+    p.add_argument("--dps", type=int_at_least(5), default=30, help="decimal digits of precision (mpmath)")
+    p.add_argument("--json", action="store_true", help="print one flat JSON object")
+    p.set_defaults(func=_theory)
+
+    p = groups["simulate"].add_parser("gaussian", help="the single-Gaussian experiment (Supplementary Material)")
+    p.add_argument("--samples", type=int_at_least(2), nargs="+", default=[100, 500, 1000, 10000])
+    p.add_argument("--generations", type=int_at_least(1), default=1000)
+    p.add_argument("--chains", type=int_at_least(2), default=256)
+    p.add_argument("--estimator", choices=ESTIMATORS, default="mle")
+    p.add_argument("--out", type=Path, default=Path("runs/gaussian"), help="run folder (default runs/gaussian)")
+    add_seed(p)
+    p.set_defaults(func=_simulate)
+
+    p = groups["figures"].add_parser("gaussian", help="single-Gaussian figure from saved results")
+    p.add_argument("--run", type=Path, default=Path("runs/gaussian"),
+                   help="run folder; the experiment is simulated first when its results are missing")
+    p.set_defaults(func=_figure)
+
+    p = groups["bench"].add_parser("gaussian", help="fast vs literal sampler on the same work")
+    p.add_argument("--samples", type=int_at_least(2), default=100)
+    p.add_argument("--chains", type=int_at_least(1), default=2000)
+    p.add_argument("--generations", type=int_at_least(1), default=100)
+    p.add_argument("--repeats", type=int_at_least(1), default=3)
+    p.add_argument("--big", action="store_true", help="also time 10^5 chains x 10^3 generations (fast sampler)")
+    p.add_argument("--json", action="store_true")
+    add_seed(p)
+    p.set_defaults(func=_bench)
+
+
+def _parse_schedule(text: str, generations: int):
+    """A list of sizes, or an expression in i evaluated for i < generations."""
+    from collapse.validation import InvalidArgument
+
+    if all(part.strip().isdigit() for part in text.split(",")):
+        return [int(part) for part in text.split(",")], None
+    import sympy as sp
+
+    from analytic import gaussian as A
+
+    try:
+        expr = sp.sympify(text, locals={"i": A.i})
+    except (sp.SympifyError, SyntaxError, TypeError) as exc:
+        raise InvalidArgument("--schedule", "comma-separated integers or an expression in i", text) from exc
+    if expr.free_symbols - {A.i}:
+        raise InvalidArgument("--schedule", "an expression in i only", text)
+    values = [expr.subs(A.i, j) for j in range(generations)]
+    if not all(v.is_integer for v in values):
+        raise InvalidArgument("--schedule", "an expression giving integers for i = 0, 1, ...", text)
+    return [int(v) for v in values], expr
+
+
+def _theory(args) -> int:
+    from analytic import gaussian as A
+    from analytic import numeric as N
+
+    if args.schedule is None:
+        values = N.gaussian_values(args.estimator, args.samples, args.generations, args.sigma0,
+                                   r=args.moment, dps=args.dps)
+        header = f"M = {args.samples}, n = {args.generations}"
+        bounded = None
+    else:
+        sched, expr = _parse_schedule(args.schedule, args.generations)
+        values = N.gaussian_schedule_values(args.estimator, sched, args.sigma0, r=args.moment, dps=args.dps)
+        header = f"schedule {args.schedule}, n = {len(sched)}"
+        bounded = A.w2_bounded(args.estimator, expr) if expr is not None else None
+    if args.json:
+        out = {k: float(v) for k, v in values.items()}
+        if bounded is not None:
+            out["W2_bounded"] = bounded
+        print(json.dumps(out))
+        return 0
+    import mpmath
+
+    print(f"1-D Gaussian chain, {args.estimator} variance, sigma0 = {args.sigma0}, {header}")
+    for k, v in values.items():
+        print(f"  {k:<15} {mpmath.nstr(v, min(args.dps, 20))}")
+    if bounded is not None:
+        print(f"  sup_n E[W2^2] {'< infinity' if bounded else '= infinity'}")
+    return 0
+
+
+def _simulate(args) -> int:
+    from simulate.supplementary_gaussian import SingleGaussianConfig, run_single_gaussian
+
+    cfg = SingleGaussianConfig(sample_sizes=tuple(args.samples), generations=args.generations,
+                               chains=args.chains, estimator=args.estimator, seed=args.seed)
+    path = run_single_gaussian(cfg, args.out / "results" / "gaussian_single.npz")
+    print(f"results: {path}")
+    return 0
+
+
+def _figure(args) -> int:
+    from figures.gaussian import RESULTS, draw
+
+    results = args.run / "results"
+    if not (results / RESULTS).exists():
+        from simulate.supplementary_gaussian import SingleGaussianConfig, run_single_gaussian
+
+        print(f"no results in {results}; simulating the default experiment first", file=sys.stderr)
+        run_single_gaussian(SingleGaussianConfig(), results / RESULTS)
+    for p in draw(results, args.run / "figures"):
+        print(p)
+    return 0
+
+
+def _bench(args) -> int:
+    from simulate.bench import bench_gaussian
+
+    report = bench_gaussian(samples=args.samples, chains=args.chains, generations=args.generations,
+                            repeats=args.repeats, seed=args.seed, big=args.big)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for k, v in report.items():
+            print(f"{k:<40} {v:.4g}" if isinstance(v, float) else f"{k:<40} {v}")
+    return 0
