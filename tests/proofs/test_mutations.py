@@ -1,0 +1,122 @@
+"""Every check fails when the formula it checks is altered (a constant, a sign, an exponent).
+
+A verification that passes whatever the formula says is worse than none: for
+each check of each claim, a mutation below alters one formula in ``analytic``
+(or the fast sampler) and the check must then report ``fail`` or ``error``.
+The test also asserts that the table covers every check of every claim, so a
+new check cannot be added without showing that it can fail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import sympy as sp
+
+from analytic import gaussian as G
+from proofs.core import Context, run_claims
+from proofs.registry import all_claims
+from simulate import gaussian as SG
+
+M, n, s0, i = G.M, G.n, G.sigma0, G.i
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Derivations are cached; mutations must be seen, and must not leak into other tests."""
+    for f in (G.one_step, G.closed_forms):
+        f.cache_clear()
+    yield
+    for f in (G.one_step, G.closed_forms):
+        f.cache_clear()
+
+
+def _alter_form(key, change):
+    orig = G.closed_forms
+
+    def patched(est):
+        out = dict(orig(est))
+        out[key] = change(out[key])
+        return out
+
+    return "closed_forms", patched
+
+
+def _alter_step(key, change, estimators=G.ESTIMATORS):
+    orig = G.one_step
+
+    def patched(est, m=M):
+        out = dict(orig(est, m))
+        if est in estimators:
+            out[key] = change(out[key])
+        return out
+
+    return "one_step", patched
+
+
+def _alter(name, change):
+    orig = getattr(G, name)
+    return name, lambda *a, **k: change(orig(*a, **k))
+
+
+def _w2_plus_cross_term():
+    orig = G.w2sq_gaussian_1d
+
+    def patched():
+        w = orig()
+        m1, m2, s1, s2 = sorted(w.free_symbols, key=str)
+        return w + s1 * s2 / 10  # a wrong constant in the cross term
+
+    return "w2sq_gaussian_1d", patched
+
+
+def _fast_sampler_wrong_df(monkeypatch):
+    orig = SG._fast
+    # chi-square with 2M - 1 degrees of freedom instead of M - 1, and a mean step of 1/(2M)
+    monkeypatch.setattr(SG, "_fast", lambda cfg, rng, rec: orig(
+        dataclasses.replace(cfg, schedule=tuple(2 * m for m in cfg.schedule)), rng, rec))
+
+
+MUTATIONS = {
+    # Theorem 3.1
+    "one-step-moments": lambda mp: mp.setattr(G, *_alter_step("rho_1", lambda e: e * (1 + 1 / M))),
+    "closed-forms-by-induction": lambda mp: mp.setattr(G, *_alter_form("Var_mu", lambda e: e.subs(M, M - 1))),
+    "w2-gaussian-formula": lambda mp: mp.setattr(G, *_w2_plus_cross_term()),
+    "w2-diverges": lambda mp: mp.setattr(G, *_alter_form("E_W2sq", lambda e: e.subs(n, n + 1))),
+    "log-drift-negative": lambda mp: mp.setattr(G, *_alter("log_drift", lambda e: e + 2 / (M - 1))),
+    "one-step-pivots": lambda mp: mp.setattr(G, *_alter("variance_scale", lambda e: e * M / (M + 1))),
+    "log-moments": lambda mp: mp.setattr(G, *_alter_form("E_log_sigma2", lambda e: e - 2 * e.subs(n, 0) + 1)),
+    "moments": lambda mp: mp.setattr(G, *_alter_form("Var_mu", lambda e: 2 * e)),
+    "fast-equals-literal": _fast_sampler_wrong_df,
+    # schedules
+    "unbiased-any-schedule": lambda mp: mp.setattr(G, *_alter("schedule_series", lambda d: d | {
+        "Var_mu": d["Var_mu"].replace(lambda x: isinstance(x, sp.Sum), lambda x: x.func(x.function ** 2, *x.limits))})),
+    "mle-telescoping": lambda mp: mp.setattr(G, *_alter_step("rho_1", lambda e: sp.Integer(1), ("mle",))),
+    "series-convergence": lambda mp: mp.setattr(G, "w2_bounded", lambda est, sched: True),
+    "schedule-w2": lambda mp: mp.setattr(G, *_alter_step("mean_step", lambda e: 2 * e)),
+}
+
+
+def _all_checks():
+    return [(claim, check) for claim in all_claims() for check in claim.checks]
+
+
+def test_every_check_has_a_mutation():
+    names = {check.name for _, check in _all_checks()}
+    assert names <= set(MUTATIONS), f"checks without a mutation test: {sorted(names - set(MUTATIONS))}"
+
+
+@pytest.mark.parametrize("claim, check", [pytest.param(c, k, id=f"{c.id}:{k.name}") for c, k in _all_checks()])
+def test_check_fails_under_mutation(claim, check, monkeypatch):
+    MUTATIONS[check.name](monkeypatch)
+    [result] = run_claims([claim], Context())
+    step = next(s for s in result.steps if s.name == check.name)
+    assert step.status in ("fail", "error"), f"{check.name} still passes after its formula was altered: {step.detail}"
+    assert result.status == "fail"
+
+
+def test_claims_pass_unmutated():
+    results = run_claims(all_claims(), Context())
+    bad = [(r.id, s.name, s.detail) for r in results for s in r.steps if s.status not in ("pass", "cited")]
+    assert not bad
