@@ -44,10 +44,12 @@ def register(top, groups) -> None:
     add_seed(p)
     p.set_defaults(func=_simulate)
 
-    p = groups["figures"].add_parser("gaussian", help="single-Gaussian figure from saved results")
-    p.add_argument("--run", type=Path, default=Path("runs/gaussian"),
-                   help="run folder; the experiment is simulated first when its results are missing")
-    p.set_defaults(func=_figure)
+    for name, help_ in (("gaussian", "single-Gaussian figure (Supplementary Material) from saved results"),
+                        ("gaussian-theory", "E[W2^2], E[sigma], Var[mu] against generation: closed form and simulation")):
+        p = groups["figures"].add_parser(name, help=help_)
+        p.add_argument("--run", type=Path, default=Path("runs/gaussian"),
+                       help="run folder; the experiment is simulated first when its results are missing")
+        p.set_defaults(func=_figure, figure=name)
 
     p = groups["bench"].add_parser("gaussian", help="fast vs literal sampler on the same work")
     p.add_argument("--samples", type=int_at_least(2), default=100)
@@ -122,16 +124,24 @@ def _simulate(args) -> int:
     return 0
 
 
-def _figure(args) -> int:
-    from figures.gaussian import RESULTS, draw
-
-    results = args.run / "results"
-    if not (results / RESULTS).exists():
+def ensure_results(figure: str, results: Path, seed: int = 20240724) -> None:
+    """Simulate the default experiment behind ``figure`` when its results are missing."""
+    if figure == "gaussian":
         from simulate.supplementary_gaussian import SingleGaussianConfig, run_single_gaussian
 
-        print(f"no results in {results}; simulating the default experiment first", file=sys.stderr)
-        run_single_gaussian(SingleGaussianConfig(), results / RESULTS)
-    for p in draw(results, args.run / "figures"):
+        run_single_gaussian(SingleGaussianConfig(seed=seed), results / "gaussian_single.npz")
+    else:
+        from simulate.gaussian_theory import GaussianTheoryConfig, run_gaussian_theory
+
+        run_gaussian_theory(GaussianTheoryConfig(seed=seed), results / "gaussian_theory.npz")
+
+
+def _figure(args) -> int:
+    from figures.registry import all_figures
+
+    results = args.run / "results"
+    ensure_results(args.figure, results)
+    for p in all_figures()[args.figure].draw(results, args.run / "figures"):
         print(p)
     return 0
 

@@ -1,0 +1,29 @@
+"""``collapse reproduce``: the toolkit's main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from collapse.commands._args import add_seed
+
+
+def register(top, groups) -> None:
+    p = top.add_parser(
+        "reproduce", help="verify every claim and draw every figure into one run folder (resumable)",
+        description="Verify the paper's claims and regenerate its figures into --out. Rerunning resumes: "
+                    "finished parts are kept.")
+    scale = p.add_mutually_exclusive_group()
+    scale.add_argument("--quick", dest="scale", action="store_const", const="quick",
+                       help="embedded defaults, no downloads (default)")
+    scale.add_argument("--full", dest="scale", action="store_const", const="full",
+                       help="the paper's sizes and thorough verification")
+    p.set_defaults(scale="quick")
+    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<scale>)")
+    add_seed(p)
+    p.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    from collapse.reproduce import reproduce
+
+    return reproduce(args.out or Path("runs") / args.scale, args.scale, args.seed)

@@ -1,0 +1,58 @@
+"""Simulated moments of the Gaussian chain per generation, for the theory figure.
+
+Saves, for each estimator, the per-generation sample mean and standard error of
+sigma_n, (mu_n - mu_0)^2 and W2^2 over many chains (not the chains themselves),
+so that figures/gaussian_theory.py can draw them over the closed forms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from collapse.runio import load_npz, metadata, save_npz
+from collapse.validation import InvalidArgument, check_int
+from simulate.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
+
+STATS = ("sigma", "dmu2", "w2sq")
+
+
+@dataclasses.dataclass(frozen=True)
+class GaussianTheoryConfig:
+    samples: int = 20
+    generations: int = 200
+    chains: int = 20000
+    seed: int = 20240724
+
+    def __post_init__(self) -> None:
+        check_int("samples", self.samples, minimum=2)
+        check_int("generations", self.generations, minimum=1)
+        check_int("chains", self.chains, minimum=2)
+        check_int("seed", self.seed, minimum=0)
+
+
+def run_gaussian_theory(config: GaussianTheoryConfig, out: Path) -> Path:
+    """Write ``<estimator>_<stat>_mean`` / ``_se`` arrays of shape (generations + 1,)."""
+    out = Path(out)
+    if out.exists():
+        meta, _ = load_npz(out)
+        if meta.get("config") == dataclasses.asdict(config):
+            return out
+        raise InvalidArgument("out", f"a new path or results of the same config ({config})", str(out))
+    arrays = {}
+    for est, ss in zip(ESTIMATORS, np.random.SeedSequence(config.seed).spawn(len(ESTIMATORS))):
+        cfg = GaussianConfig(config.chains, (config.samples,) * config.generations, estimator=est)
+        ch = simulate_gaussian(cfg, np.random.default_rng(ss))
+        sigma = np.sqrt(ch.sigma2)
+        values = {"sigma": sigma, "dmu2": ch.mu**2, "w2sq": ch.mu**2 + (sigma - 1.0) ** 2}
+        for key, v in values.items():
+            arrays[f"{est}_{key}_mean"] = v.mean(axis=0)
+            arrays[f"{est}_{key}_se"] = v.std(axis=0, ddof=1) / np.sqrt(v.shape[0])
+    return save_npz(out, metadata(config, seed=config.seed, experiment="gaussian-theory"), **arrays)
+
+
+def load_gaussian_theory(path: Path) -> tuple[GaussianTheoryConfig, dict[str, np.ndarray]]:
+    meta, arrays = load_npz(path)
+    return GaussianTheoryConfig(**meta["config"]), arrays
