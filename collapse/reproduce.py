@@ -44,14 +44,18 @@ def _verify_part(seed: int, thorough: bool) -> Part:
 
 
 def _figure_part(figure: str, seed: int) -> Part:
+    from collapse.commands.gaussian import default_config
+
+    config = default_config(figure, seed)
+
     def run(out: Path) -> list[Path]:
         from collapse.commands.gaussian import ensure_results
         from figures.registry import all_figures
 
-        ensure_results(figure, out / "results", seed)
+        ensure_results(figure, out / "results", config)
         return all_figures()[figure].draw(out / "results", out / "figures")
 
-    return Part(f"figure-{figure}", f"figure {figure}", {"seed": seed}, run)
+    return Part(f"figure-{figure}", f"figure {figure}", dataclasses.asdict(config), run)
 
 
 def parts(scale: str, seed: int) -> list[Part]:

@@ -99,5 +99,6 @@ FIGURES = [
         paper="Supplementary Material, single-Gaussian figure (sample sizes 100, 500, 1000, 10000)",
         command="collapse figures gaussian --run runs/gaussian",
         draw=draw,
+        results=RESULTS,
     ),
 ]

@@ -70,5 +70,6 @@ FIGURES = [
         paper="Theorem 3.1 (section 'Multidimensional Gaussian'); not a figure of the paper",
         command="collapse figures gaussian-theory --run runs/gaussian",
         draw=draw,
+        results=RESULTS,
     ),
 ]

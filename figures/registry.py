@@ -17,7 +17,8 @@ class FigureSpec:
     title     what it shows;
     paper     where the paper shows it;
     command   the command that makes it from scratch;
-    draw      ``draw(results_dir, out_dir) -> list[Path]`` writing PNG and PDF files.
+    draw      ``draw(results_dir, out_dir) -> list[Path]`` writing PNG and PDF files;
+    results   the results file (relative to results_dir) that ``draw`` reads.
     """
 
     name: str
@@ -25,6 +26,7 @@ class FigureSpec:
     paper: str
     command: str
     draw: Callable[[Path, Path], list[Path]]
+    results: str = ""
 
 
 def all_figures() -> dict[str, FigureSpec]:

@@ -124,16 +124,33 @@ def _simulate(args) -> int:
     return 0
 
 
-def ensure_results(figure: str, results: Path, seed: int = 20240724) -> None:
-    """Simulate the default experiment behind ``figure`` when its results are missing."""
+def default_config(figure: str, seed: int = 20240724):
+    """The embedded default experiment behind ``figure``."""
     if figure == "gaussian":
-        from simulate.supplementary_gaussian import SingleGaussianConfig, run_single_gaussian
+        from simulate.supplementary_gaussian import SingleGaussianConfig
 
-        run_single_gaussian(SingleGaussianConfig(seed=seed), results / "gaussian_single.npz")
+        return SingleGaussianConfig(seed=seed)
+    from simulate.gaussian_theory import GaussianTheoryConfig
+
+    return GaussianTheoryConfig(seed=seed)
+
+
+def ensure_results(figure: str, results: Path, config=None) -> None:
+    """Simulate the experiment behind ``figure`` (default config) when its results are missing."""
+    from figures.registry import all_figures
+
+    if (results / all_figures()[figure].results).exists():
+        return
+    print(f"no results in {results}; simulating the default experiment first", file=sys.stderr)
+    config = config or default_config(figure)
+    if figure == "gaussian":
+        from simulate.supplementary_gaussian import run_single_gaussian
+
+        run_single_gaussian(config, results / "gaussian_single.npz")
     else:
-        from simulate.gaussian_theory import GaussianTheoryConfig, run_gaussian_theory
+        from simulate.gaussian_theory import run_gaussian_theory
 
-        run_gaussian_theory(GaussianTheoryConfig(seed=seed), results / "gaussian_theory.npz")
+        run_gaussian_theory(config, results / "gaussian_theory.npz")
 
 
 def _figure(args) -> int:
