@@ -1,0 +1,106 @@
+"""Least squares refitted on labels produced by the previous generation's model.
+
+Generation 0 is the true linear model y = x^T w* + noise. Each later generation's
+training labels are the previous fitted model's predictions plus fresh noise of the
+same variance, on the same (``fixed``) or fresh (``random``) design; the model is
+refitted by ordinary least squares. This is the setting of the
+accumulate-versus-replace literature (Gerstgrasser et al. 2024, "Is model
+collapse inevitable?"): with a fixed design the excess risk grows like g sigma^2 d/n
+when data are replaced and stays below pi^2/6 sigma^2 d/n when they accumulate
+(see :mod:`analytic.mixing`).
+
+A data point is the row (x_1, ..., x_d, y): data arrays have shape
+(n_chains, n_samples, d + 1).
+
+References: Shumailov et al. (2024), "Theoretical intuition" (the regimes);
+Gerstgrasser et al. (2024), Theorem 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from collapse.validation import InvalidArgument, check_choice, check_int, check_positive_real
+
+DESIGNS = ("fixed", "random")
+
+__all__ = ["DESIGNS", "RegressionFamily", "RegressionParams", "excess_risk"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RegressionParams:
+    """Linear models, one per chain: ``weights`` (n_chains, d)."""
+
+    weights: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RegressionFamily:
+    """OLS on ``dim`` features; labels are predictions plus N(0, ``noise``^2).
+
+    ``design="fixed"`` reuses the matrix ``X`` (n, d) for every dataset (then every
+    sample size must be n); ``"random"`` draws x ~ N(0, I_d) afresh.
+    """
+
+    dim: int
+    noise: float = 1.0
+    design: str = "fixed"
+    X: np.ndarray | None = None
+    name: str = "regression"
+
+    def __post_init__(self) -> None:
+        check_int("dim (d)", self.dim, minimum=1)
+        check_positive_real("noise", self.noise)
+        check_choice("design", self.design, DESIGNS)
+        if self.design == "fixed":
+            X = None if self.X is None else np.asarray(self.X, dtype=float)
+            if X is None or X.ndim != 2 or X.shape[1] != self.dim or X.shape[0] <= self.dim \
+                    or np.linalg.matrix_rank(X) < self.dim:
+                raise InvalidArgument("X", f"a full-rank design of shape (n > {self.dim}, {self.dim})",
+                                      None if X is None else X.shape)
+            object.__setattr__(self, "X", X)
+
+    @classmethod
+    def with_fixed_design(cls, n: int, dim: int, rng: np.random.Generator, noise: float = 1.0) -> "RegressionFamily":
+        """A fixed Gaussian design X (n, dim) drawn once from ``rng``."""
+        n = check_int("n", n, minimum=dim + 1)
+        return cls(dim, noise, "fixed", rng.standard_normal((n, dim)))
+
+    def fit(self, data: np.ndarray) -> RegressionParams:
+        """OLS per chain. ``data`` : (n_chains, n_samples, d + 1), the last column the labels."""
+        if data.ndim != 3 or data.shape[2] != self.dim + 1 or data.shape[1] < self.dim:
+            raise InvalidArgument("data", f"an array of shape (n_chains, n_samples >= {self.dim}, {self.dim + 1})",
+                                  data.shape)
+        X, y = data[..., :-1], data[..., -1]
+        XtX = np.swapaxes(X, 1, 2) @ X  # (C, d, d)
+        Xty = np.einsum("cnd,cn->cd", X, y)
+        try:
+            return RegressionParams(np.linalg.solve(XtX, Xty[..., None])[..., 0])
+        except np.linalg.LinAlgError:
+            raise np.linalg.LinAlgError("singular design: use more samples than features") from None
+
+    def sample(self, params: RegressionParams, m: int, rng: np.random.Generator) -> np.ndarray:
+        """Return (n_chains, m, d + 1): design rows and labels x^T w + noise."""
+        C = params.weights.shape[0]
+        if self.design == "fixed":
+            if m != self.X.shape[0]:
+                raise InvalidArgument("m", f"the fixed design's row count {self.X.shape[0]}", m)
+            X = np.broadcast_to(self.X, (C,) + self.X.shape)
+        else:
+            X = rng.standard_normal((C, m, self.dim))
+        y = np.einsum("cmd,cd->cm", X, params.weights) + self.noise * rng.standard_normal((C, m))
+        return np.concatenate([X, y[..., None]], axis=-1)
+
+
+def excess_risk(params: RegressionParams, w_star: np.ndarray, X: np.ndarray | None = None) -> np.ndarray:
+    """Excess risk per chain, shape (n_chains,).
+
+    With a design ``X`` (n, d): (1/n) ||X (w - w*)||^2 (in-sample); without: ||w - w*||^2
+    (the risk under x ~ N(0, I)).
+    """
+    e = params.weights - np.asarray(w_star)
+    if X is None:
+        return (e**2).sum(-1)
+    return ((e @ X.T) ** 2).mean(-1)
