@@ -12,6 +12,13 @@ divided by M_g - 1 (``unbiased``, the paper's Theorem 3.1) or by M_g (``mle``,
              independent (Cochran's theorem), so the chain is exactly the same
              Markov chain at O(1) cost per chain and generation instead of O(M).
 
+The two differ in one way that is a feature of floating point, not of the
+chain: once sigma_g falls below about 1e-16 |mu_g|, the literal sampler's M
+points round to the same number and the fitted variance is exactly 0, an
+absorbing state (the paper remarks that floating point makes every chain
+discrete). The fast sampler tracks sigma^2 multiplicatively until it underflows
+float64 (below ~1e-308, e.g. M = 2 after a few hundred generations).
+
 References: Shumailov et al. (2024), Theorem 3.1 and Supplementary Material
 ("single Gaussian" figure).
 """
@@ -174,23 +181,47 @@ def simulate_gaussian(
 
 def _fast(config: GaussianConfig, rng: np.random.Generator, record) -> None:
     """Sufficient-statistic sampler; same Markov chain as the literal one."""
-    C, ddof = config.n_chains, _DDOF[config.estimator]
-    mean = np.full(C, config.mu0)
-    var = np.full(C, config.sigma0**2)
+    mean = np.full(config.n_chains, config.mu0)
+    var = np.full(config.n_chains, config.sigma0**2)
     record(0, mean, var)
-    # accumulate: pooled count, pooled mean and pooled sum of squared deviations
+    if config.regime == "replace":
+        _fast_replace(config, rng, record, mean, var)
+    else:
+        _fast_accumulate(config, rng, record, mean, var)
+
+
+def _fast_replace(config, rng, record, mean, var) -> None:
+    """sigma_{g+1}^2 = sigma_g^2 chi2_{M_g - 1} / (M_g - ddof);  mu_{g+1} = mu_g + sigma_g Z_g / sqrt(M_g).
+
+    One generation per step on (n_chains,) buffers updated in place: drawing many
+    generations at once was measured slower (the draws fall out of cache).
+    """
+    C, ddof = config.n_chains, _DDOF[config.estimator]
+    mean, var = mean.copy(), var.copy()
+    z, x, step = np.empty(C), np.empty(C), np.empty(C)
+    for g, m in enumerate(config.schedule):
+        rng.standard_normal(out=z)
+        rng.standard_gamma((m - 1) / 2.0, out=x)  # chi2_{m-1} / 2
+        np.multiply(var, 1.0 / m, out=step)
+        np.sqrt(step, out=step)
+        step *= z
+        mean += step
+        x *= 2.0 / (m - ddof)
+        var *= x
+        record(g + 1, mean, var)
+
+
+def _fast_accumulate(config, rng, record, mean, var) -> None:
+    """Pooled (count, mean, sum of squares), merged exactly each generation (Chan et al.)."""
+    C, ddof = config.n_chains, _DDOF[config.estimator]
     n_pool, pool_mean, pool_ss = 0, np.zeros(C), np.zeros(C)
     for g, m in enumerate(config.schedule):
         batch_mean = mean + np.sqrt(var / m) * rng.standard_normal(C)
         batch_ss = var * (2.0 * rng.standard_gamma((m - 1) / 2.0, C))  # sigma^2 chi2_{m-1}
-        if config.regime == "replace":
-            mean, var = batch_mean, batch_ss / (m - ddof)
-        else:
-            # Chan et al. pairwise merge of (count, mean, SS): exact, numerically stable
-            n_new = n_pool + m
-            delta = batch_mean - pool_mean
-            pool_mean = pool_mean + delta * (m / n_new)
-            pool_ss = pool_ss + batch_ss + delta**2 * (n_pool * m / n_new)
-            n_pool = n_new
-            mean, var = pool_mean.copy(), pool_ss / (n_pool - ddof)
+        n_new = n_pool + m
+        delta = batch_mean - pool_mean
+        pool_mean = pool_mean + delta * (m / n_new)
+        pool_ss = pool_ss + batch_ss + delta**2 * (n_pool * m / n_new)
+        n_pool = n_new
+        mean, var = pool_mean, pool_ss / (n_pool - ddof)
         record(g + 1, mean, var)
