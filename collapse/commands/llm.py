@@ -1,0 +1,98 @@
+"""``collapse llm run``, ``collapse figures llm`` and ``collapse bench llm``.
+
+Nothing heavy at import: torch and transformers load inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from collapse.commands._args import int_at_least, positive_float
+
+DEFAULT_OUT = Path("results") / "llm"
+
+
+def register(top, groups) -> None:
+    p = top.add_parser(
+        "llm", help="the OPT-125m / WikiText-2 experiment (Fig. 1b, 1c, Example 1), offline by default",
+        description="The language-model experiment. Offline default: a synthetic language with a known truth and "
+                    "a tiny OPT pretrained on it; --preset paper: facebook/opt-125m on WikiText-2.")
+    sub = p.add_subparsers(dest="llm_command", metavar="COMMAND", required=True)
+    r = sub.add_parser("run", help="run or resume the generational experiment",
+                       description="Run (or resume: rerun the same command) every setting, seed and generation. "
+                                   "A resume with different options is refused.")
+    r.add_argument("--quick", action="store_true",
+                   help="the quick preset: synthetic, 2 seeds, 4 generations, 128 blocks (minutes on a CPU)")
+    r.add_argument("--preset", choices=("offline", "paper", "quick"), default=None,
+                   help="offline (default): synthetic language + tiny OPT; paper: opt-125m on WikiText-2")
+    r.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"results directory (default {DEFAULT_OUT})")
+    r.add_argument("--model", help="'synthetic', a local model directory, or a hub id (facebook/opt-125m)")
+    r.add_argument("--data", help="'synthetic', 'wikitext' (hub), or a local WikiText-2 directory")
+    r.add_argument("--generations", type=int_at_least(1))
+    r.add_argument("--seeds", type=int_at_least(1), help="number of runs (seeds 0..n-1)")
+    r.add_argument("--settings", help="comma-separated subset of: no-data-kept,10pct-kept,repetition-penalty")
+    r.add_argument("--block-size", type=int_at_least(2))
+    r.add_argument("--new-tokens", type=int_at_least(1))
+    r.add_argument("--num-beams", type=int_at_least(1))
+    r.add_argument("--lr", type=positive_float)
+    r.add_argument("--batch-size", type=int_at_least(1))
+    r.add_argument("--max-train-blocks", type=int_at_least(0), help="use only the first N blocks of every split")
+    r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    r.add_argument("--gen-batch-size", type=int_at_least(1), default=32, help="prompts per beam-search batch")
+    r.add_argument("--threads", type=int_at_least(0), default=0, help="torch CPU threads (0: torch's default)")
+    r.add_argument("--no-progress", action="store_true")
+    r.set_defaults(func=_run)
+
+    f = groups["figures"].add_parser("llm", help="Fig. 1b/1c, the repetition ablation, ground truth, Example 1",
+                                     description="Draw the language-model figures from a results directory.")
+    f.add_argument("--results", type=Path, default=DEFAULT_OUT, help=f"run directory (default {DEFAULT_OUT})")
+    f.add_argument("--out", type=Path, default=None, help="where figures go (default RESULTS/figures)")
+    f.set_defaults(func=_figures)
+
+    b = groups["bench"].add_parser("llm", help="training / beam-search tokens per second; batched vs one-at-a-time",
+                                   description="Throughput of the tiny stand-in on this machine, and the speed-up "
+                                               "of batched beam search over one prompt at a time (target >= 5x).")
+    b.add_argument("--prompts", type=int_at_least(1), default=32)
+    b.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    b.add_argument("--out", type=Path, default=None, help="also save the numbers as JSON here")
+    b.set_defaults(func=_bench)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from llm.config import preset
+    from llm.experiment import Runtime, run
+
+    name = args.preset or ("quick" if args.quick else "offline")
+    overrides = dict(model=args.model, data=args.data, generations=args.generations, block_size=args.block_size,
+                     new_tokens=args.new_tokens, num_beams=args.num_beams, lr=args.lr, batch_size=args.batch_size,
+                     max_train_blocks=args.max_train_blocks)
+    if args.model and args.model != "synthetic" and not args.data:
+        overrides["data"] = "wikitext"
+    if args.seeds:
+        overrides["seeds"] = tuple(range(args.seeds))
+    cfg = preset(name, **overrides)
+    if args.settings:
+        from dataclasses import replace
+
+        cfg = replace(cfg, settings=tuple(cfg.setting(s.strip()) for s in args.settings.split(",")))
+    rt = Runtime(device=args.device, gen_batch_size=args.gen_batch_size, progress=not args.no_progress,
+                 threads=args.threads)
+    path = run(cfg, args.out, rt)
+    print(f"results: {path.parent} (summary.csv); draw them with: collapse figures llm --results {path.parent}")
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from figures.llm import draw_all
+
+    out = args.out or args.results / "figures"
+    for p in draw_all(args.results, out):
+        print(p)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from llm.bench import main
+
+    return main(prompts=args.prompts, device=args.device, out=args.out)

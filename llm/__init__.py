@@ -1,0 +1,36 @@
+"""The language-model experiment (paper section "Model collapse in language models").
+
+A causal language model is fine-tuned on real text (generation 0); each
+generation then writes the next generation's training set by 5-way beam search
+from real prompts, and the next model, again starting from the pretrained
+weights, is fine-tuned on it (Fig. 1b, 1c, Example 1, the repetition ablation).
+
+Two worlds run through the same code:
+
+- the paper's: ``facebook/opt-125m`` and WikiText-2 (``datasets`` or a local
+  directory of ``wiki.*.raw`` / ``wiki.*.tokens`` files);
+- an offline one that runs on a laptop CPU: a synthetic language with a known
+  ground-truth distribution (:mod:`llm.synthetic`, a hidden Markov model over a
+  Zipf-distributed vocabulary) and a small OPT pretrained from scratch on a
+  separate, slightly shifted sample of it. Because the truth is known, each
+  generation can be scored exactly (:mod:`llm.groundtruth`).
+
+Modules
+-------
+config      frozen run configuration and the paper's settings
+synthetic   the ground-truth language, its corpus and tokenizer
+data        corpora -> per-line tokenization -> fixed-length blocks; real-data mixing
+model       loading (hub id, local directory or the synthetic stand-in), checkpoints
+train       fine-tuning with best-validation checkpoint selection
+generate    batched deterministic beam search with exactly ``n`` new tokens
+evaluate    per-sequence and corpus perplexity
+groundtruth exact scores under the true language; the discrete-chain prediction
+experiment  the resumable generational loop (:func:`run`, :func:`run_quick`)
+bench       training / generation throughput and batched-generation speed-up
+
+Nothing heavy is imported here: torch and transformers load inside functions.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

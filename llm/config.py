@@ -1,0 +1,151 @@
+"""The run configuration: one frozen object, saved beside the results and compared on resume.
+
+Presets
+-------
+``paper``   facebook/opt-125m on WikiText-2 (hub), the release's hyperparameters,
+            5 seeds, 10 generations, 64-token blocks and continuations.
+``offline`` the synthetic language and a tiny OPT pretrained on it, same protocol
+            at a size a CPU finishes in an hour.
+``quick``   ``offline`` shrunk to a few minutes on 2 CPU cores: 2 seeds, 4 generations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from collapse.validation import InvalidArgument, check_choice, check_int, check_positive_real
+
+from llm.model import TinyOPT
+from llm.train import TrainConfig
+
+__all__ = ["Setting", "SyntheticConfig", "ExperimentConfig", "PAPER_SETTINGS", "preset", "config_from_dict"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One arm of the experiment.
+
+    name               directory name and legend label
+    epochs             fine-tuning epochs per generation
+    keep_real          fraction of each generation's training blocks that are real
+    repetition_penalty beam-search repetition penalty (1.0 = none)
+    """
+
+    name: str
+    epochs: int
+    keep_real: float = 0.0
+    repetition_penalty: float = 1.0
+
+    def __post_init__(self):
+        check_int(f"settings[{self.name}].epochs", self.epochs, minimum=1)
+        if not 0.0 <= self.keep_real <= 1.0:
+            raise InvalidArgument(f"settings[{self.name}].keep_real", "a fraction in [0, 1]", self.keep_real)
+        check_positive_real(f"settings[{self.name}].repetition_penalty", self.repetition_penalty)
+
+
+#: the paper's two settings and its repetition ablation (section "Ablation: Repetitions")
+PAPER_SETTINGS = (
+    Setting("no-data-kept", epochs=5),
+    Setting("10pct-kept", epochs=10, keep_real=0.1),
+    Setting("repetition-penalty", epochs=5, repetition_penalty=2.0),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SyntheticConfig:
+    """The offline world: the true language (:func:`llm.synthetic.make_language`), corpus sizes in tokens,
+    and the stand-in's pretraining (on text with the same words but other dynamics)."""
+
+    n_words: int = 400
+    n_states: int = 8
+    n_topics: int = 8
+    state_tilt: float = 2.5
+    topic_tilt: float = 2.5
+    zipf_exponent: float = 1.1
+    mean_line_words: float = 20.0
+    topic_switch: float = 0.1
+    train_tokens: int = 32768
+    valid_tokens: int = 8192
+    test_tokens: int = 8192
+    pretrain_tokens: int = 200_000
+    pretrain_epochs: int = 4
+    pretrain_lr: float = 3e-3
+    arch: TinyOPT = TinyOPT()
+
+
+@dataclasses.dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that decides the results (execution details such as the device are not in it)."""
+
+    model: str = "synthetic"
+    data: str = "synthetic"
+    block_size: int = 64
+    new_tokens: int = 64
+    num_beams: int = 5
+    generations: int = 10
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    settings: tuple[Setting, ...] = PAPER_SETTINGS
+    lr: float = 2e-5
+    min_lr: float = 1e-6
+    weight_decay: float = 0.01
+    batch_size: int = 128
+    schedule: str = "epoch"
+    max_train_blocks: int = 0
+    data_seed: int = 20240724
+    n_examples: int = 3
+    synthetic: SyntheticConfig = SyntheticConfig()
+
+    def __post_init__(self):
+        check_int("block_size", self.block_size, minimum=2)
+        check_int("new_tokens", self.new_tokens, minimum=1)
+        check_int("num_beams", self.num_beams, minimum=1)
+        check_int("generations", self.generations, minimum=1)
+        check_int("max_train_blocks", self.max_train_blocks, minimum=0)
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise InvalidArgument("seeds", "a non-empty list of distinct seeds", self.seeds)
+        for s in self.seeds:
+            check_int("seeds[]", s, minimum=0)
+        names = [s.name for s in self.settings]
+        if not names or len(set(names)) != len(names):
+            raise InvalidArgument("settings", "a non-empty list of settings with distinct names", names)
+        if self.model == "synthetic" and self.data != "synthetic":
+            raise InvalidArgument("model", "a real model ('synthetic' only pairs with data='synthetic')",
+                                  self.model)
+
+    def train_config(self, setting: Setting) -> TrainConfig:
+        return TrainConfig(epochs=setting.epochs, lr=self.lr, min_lr=self.min_lr, weight_decay=self.weight_decay,
+                           batch_size=self.batch_size, schedule=self.schedule)
+
+    def setting(self, name: str) -> Setting:
+        for s in self.settings:
+            if s.name == name:
+                return s
+        raise InvalidArgument("setting", "one of " + ", ".join(s.name for s in self.settings), name)
+
+
+def preset(name: str, **overrides: Any) -> ExperimentConfig:
+    """The named preset with ``overrides`` (``None`` values are ignored)."""
+    check_choice("preset", name, ("paper", "offline", "quick"))
+    base: dict[str, Any] = {}
+    if name == "paper":
+        base = dict(model="facebook/opt-125m", data="wikitext")
+    elif name == "offline":
+        # a from-scratch tiny model needs a larger step than OPT-125m's 2e-5
+        base = dict(lr=1e-3, min_lr=1e-5, batch_size=32, generations=6, seeds=(0, 1, 2))
+    elif name == "quick":
+        base = dict(lr=1e-3, min_lr=1e-5, batch_size=32, generations=4, seeds=(0, 1), max_train_blocks=128,
+                    synthetic=SyntheticConfig(train_tokens=128 * 64 + 512))
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return ExperimentConfig(**base)
+
+
+def config_from_dict(d: dict[str, Any]) -> ExperimentConfig:
+    """Rebuild a config saved as JSON by :func:`collapse.runio.save_json`."""
+    d = dict(d)
+    d["seeds"] = tuple(d["seeds"])
+    d["settings"] = tuple(Setting(**s) for s in d["settings"])
+    syn = dict(d["synthetic"])
+    syn["arch"] = TinyOPT(**syn["arch"])
+    d["synthetic"] = SyntheticConfig(**syn)
+    return ExperimentConfig(**d)

@@ -1,0 +1,186 @@
+"""Corpora, per-line tokenization, fixed-length blocks, and the real-data mixing of setting 2.
+
+Protocol (official-protocol.md, "Data"): each line is tokenized separately with
+the model's tokenizer (OPT's prepends ``</s>`` to every line, empty ones too),
+all ids are concatenated and cut into blocks of ``block_size`` tokens; the
+remainder is dropped; ``labels = input_ids``, no padding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from collapse.validation import InvalidArgument, check_int
+
+__all__ = [
+    "Corpus", "SPLITS", "load_corpus", "load_wikitext_dir", "split_articles", "tokenize_lines",
+    "build_blocks", "mix_real",
+]
+
+SPLITS = ("train", "valid", "test")
+_FILE_SPLITS = {"train": "train", "valid": "valid", "test": "test"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Corpus:
+    """Lines of text per split; ``note`` says how the splits were made."""
+
+    train: list[str]
+    valid: list[str]
+    test: list[str]
+    note: str = ""
+
+    def split(self, name: str) -> list[str]:
+        return getattr(self, name)
+
+
+def load_corpus(data: str) -> Corpus:
+    """Load ``data``: ``"wikitext"`` (Hugging Face hub) or a local WikiText-2 directory.
+
+    The synthetic corpus is made by :func:`llm.experiment.prepare_data`, which
+    knows its seed and sizes.
+    """
+    if data == "wikitext":
+        return _load_hub_wikitext()
+    path = Path(data).expanduser()
+    if not path.is_dir():
+        raise InvalidArgument(
+            "data", "'synthetic', 'wikitext' (the Hugging Face hub) or an existing directory holding "
+            "wiki.{train,valid,test}.{raw,tokens}", data)
+    return load_wikitext_dir(path)
+
+
+def _load_hub_wikitext() -> Corpus:
+    from llm.model import hub_reachable
+
+    if not hub_reachable():
+        raise InvalidArgument(
+            "data", "a local WikiText-2 directory (the Hugging Face hub is unreachable from here)", "wikitext")
+    try:
+        import datasets
+    except ImportError:
+        raise InvalidArgument("data", "the 'datasets' package for 'wikitext' (pip install '.[llm]')",
+                              "wikitext") from None
+    ds = datasets.load_dataset("wikitext", "wikitext-2-raw-v1")
+    return Corpus(train=list(ds["train"]["text"]), valid=list(ds["validation"]["text"]),
+                  test=list(ds["test"]["text"]), note="wikitext-2-raw-v1 from the Hugging Face hub")
+
+
+def load_wikitext_dir(path: Path) -> Corpus:
+    """Read ``wiki.{train,valid,test}.raw`` (preferred, as the paper) or ``.tokens``.
+
+    Lines are kept as in the file, without their newline; the hub's ``text``
+    field is the same line with its ``\\n``, which the tokenizer treats as
+    whitespace. Where only one split file exists (``../shared`` ships just
+    ``wiki.valid.tokens``), it is cut into train / valid / test at article
+    boundaries by :func:`split_articles`.
+    """
+    found: dict[str, Path] = {}
+    for split, stem in _FILE_SPLITS.items():
+        for ext in ("raw", "tokens"):
+            f = path / f"wiki.{stem}.{ext}"
+            if f.is_file():
+                found[split] = f
+                break
+    if not found:
+        raise InvalidArgument("data", "a directory holding wiki.{train,valid,test}.{raw,tokens}", str(path))
+    read = {s: f.read_text(encoding="utf-8").splitlines() for s, f in found.items()}
+    if len(found) == 3:
+        return Corpus(**read, note=f"WikiText-2 from {path}")
+    if len(found) == 2:
+        raise InvalidArgument("data", "all three of wiki.{train,valid,test} or just one to split",
+                              f"{path} with only {sorted(f.name for f in found.values())}")
+    (only_split, lines), = read.items()
+    parts = split_articles(lines, (0.8, 0.1, 0.1))
+    return Corpus(*parts, note=f"{found[only_split].name} from {path} cut 80/10/10 at article boundaries")
+
+
+_HEADING = re.compile(r"^ = [^=].* = $")
+
+
+def split_articles(lines: Sequence[str], fractions: Sequence[float]) -> list[list[str]]:
+    """Cut ``lines`` into consecutive parts of about ``fractions`` of the lines, at article headings.
+
+    An article starts at a top-level heading line `` = Title = ``; each cut is
+    the article start nearest its share of lines, so no article is split and no
+    part is empty.
+    """
+    starts = [i for i, line in enumerate(lines) if _HEADING.match(line)]
+    if len(starts) < len(fractions):  # too few articles: cut between lines
+        starts = list(range(len(lines)))
+    bounds, acc = [0], 0.0
+    for j, frac in enumerate(fractions[:-1]):
+        acc += frac
+        # the article start nearest the target that leaves one start for each later part
+        later = len(fractions) - 2 - j
+        options = [s for s in starts if s > bounds[-1]]
+        options = options[:-later] if later else options
+        bounds.append(min(options, key=lambda s: abs(s - acc * len(lines))))
+    bounds.append(len(lines))
+    return [list(lines[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def tokenize_lines(tokenizer, lines: Sequence[str], batch: int = 2048) -> npt.NDArray[np.int64]:
+    """Token ids of every line tokenized on its own (special tokens added), concatenated, shape (n,)."""
+    ids: list[int] = []
+    for i in range(0, len(lines), batch):
+        for row in tokenizer(list(lines[i:i + batch]), add_special_tokens=True)["input_ids"]:
+            ids.extend(row)
+    return np.asarray(ids, dtype=np.int64)
+
+
+def build_blocks(ids: npt.ArrayLike, block_size: int) -> npt.NDArray[np.int64]:
+    """Cut a 1-D id stream into consecutive blocks, dropping the remainder.
+
+    Parameters
+    ----------
+    ids : array of shape (n,)
+    block_size : tokens per block
+
+    Returns
+    -------
+    ndarray of shape (n // block_size, block_size)
+    """
+    block_size = check_int("block_size", block_size, minimum=2)
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.ndim != 1:
+        raise InvalidArgument("ids", "a 1-D array of token ids", f"shape {ids.shape}")
+    n = len(ids) // block_size
+    if n == 0:
+        raise InvalidArgument("ids", f"at least block_size={block_size} tokens", len(ids))
+    return ids[: n * block_size].reshape(n, block_size)
+
+
+def mix_real(
+    generated: npt.NDArray[np.int64], real: npt.NDArray[np.int64], fraction: float, rng: np.random.Generator,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Replace a random ``fraction`` of the generated blocks by the real blocks at the same positions.
+
+    Setting 2: the training set keeps its size, ``round(fraction * n)`` of its
+    blocks are real (chosen afresh each generation), the rest generated.
+
+    Parameters
+    ----------
+    generated, real : arrays of shape (n, block_size)
+    fraction : in [0, 1]
+    rng : the generation's stream
+
+    Returns
+    -------
+    mixed : ndarray of shape (n, block_size)
+    is_real : bool ndarray of shape (n,)
+    """
+    if generated.shape != real.shape:
+        raise InvalidArgument("generated", f"the real blocks' shape {real.shape}", generated.shape)
+    if not 0.0 <= fraction <= 1.0:
+        raise InvalidArgument("fraction", "a number in [0, 1]", fraction)
+    n = len(real)
+    is_real = np.zeros(n, dtype=bool)
+    is_real[rng.choice(n, size=int(round(fraction * n)), replace=False)] = True
+    return np.where(is_real[:, None], real, generated), is_real

@@ -1,0 +1,206 @@
+"""Exact scores under the synthetic language's true distribution, and the discrete chain's prediction.
+
+Three kinds of measurement, none of which the paper could make on WikiText-2:
+
+1. **Data under the truth.** The true per-token negative log-likelihood of every
+   training sequence of every generation (the forward algorithm, each block
+   scored on its own from the chain's stationary state), so Fig. 1b's "shift
+   towards more probable sequences" is measured against the truth, not against
+   the generation-0 model.
+2. **Model against the truth.** On real test blocks, the exact
+   ``KL(p_true(. | prefix) || p_model(. | prefix))`` at every position, and the
+   probability mass the model gives to the tail -- the rarest tokens that
+   together carry 10% of the true unigram mass -- against the truth's.
+3. **Loss of rare tokens and n-grams against the discrete chain.** A token of
+   probability ``q`` appears about ``Poisson(qN)`` times in ``N`` tokens of real
+   data. If each generation re-drew its ``N`` tokens from the previous
+   generation's empirical frequencies (the discrete Wright-Fisher chain of the
+   paper's section "Discrete distributions with exact approximation"), a rare
+   token's count would be a Galton-Watson process with ``Poisson(1)`` offspring,
+   so the probability that it is absent from generation ``g``'s data is
+   (:func:`chain_loss_probability`)
+
+   .. math:: P_g(q) = \\exp(-qN\\,(1 - f_g)),\\quad f_0 = 0,\\; f_{g} = e^{f_{g-1} - 1},
+
+   with ``g = 0`` the real data (``exp(-qN)``, about ``(1-q)^N``). The
+   language model is not that chain -- it smooths, it is prompted by real text,
+   and beam search is mode-seeking -- and the comparison shows by how much its
+   losses differ from pure resampling.
+
+References: Shumailov et al. 2024, section "Discrete distributions with exact
+approximation" and Fig. 1b.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from llm.synthetic import HiddenMarkovLanguage
+
+__all__ = [
+    "forward_predictive", "true_token_nll", "tail_set", "model_vs_truth", "data_coverage",
+    "chain_loss_probability", "loss_by_frequency",
+]
+
+
+def forward_predictive(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64]):
+    """Yield ``(t, pred)`` for ``t = 1..L-1``: the true next-token distribution before ``x[:, t]``.
+
+    Each block is scored on its own, starting from the stationary state (the
+    models also see a block without what preceded it). An observed token the
+    truth gives probability 0 (a special token a model wrote) leaves the state
+    at its prior.
+
+    Yields
+    ------
+    t : int
+    pred : ndarray of shape (n, V)
+    """
+    T, E = lang.transition, lang.emission
+    prior = np.broadcast_to(lang.stationary(), (len(blocks), T.shape[0]))
+    for t in range(blocks.shape[1]):
+        if t > 0:
+            yield t, prior @ E
+        post = prior * E[:, blocks[:, t]].T  # (n, S)
+        norm = post.sum(axis=1, keepdims=True)
+        post = np.where(norm > 0, post / np.where(norm > 0, norm, 1.0), prior)
+        prior = post @ T
+
+
+def true_token_nll(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """``-log p_true(x[i, t] | x[i, :t])`` for ``t = 1..L-1``, shape (n, L-1); ``inf`` where impossible."""
+    blocks = np.asarray(blocks, dtype=np.int64)
+    out = np.empty((len(blocks), blocks.shape[1] - 1))
+    rows = np.arange(len(blocks))
+    with np.errstate(divide="ignore"):
+        for t, pred in forward_predictive(lang, blocks):
+            out[:, t - 1] = -np.log(pred[rows, blocks[:, t]])
+    return out
+
+
+def tail_set(q: npt.NDArray[np.float64], mass: float = 0.1) -> npt.NDArray[np.bool_]:
+    """The rarest tokens (``q > 0``) that together carry at most ``mass`` of the probability, shape (V,)."""
+    order = np.argsort(q)
+    order = order[q[order] > 0]
+    keep = np.cumsum(q[order]) <= mass
+    out = np.zeros(len(q), dtype=bool)
+    out[order[keep]] = True
+    return out
+
+
+def model_vs_truth(lang: HiddenMarkovLanguage, model, blocks: npt.NDArray[np.int64], *, device: str = "cpu",
+                   batch_size: int = 64, tail_mass: float = 0.1) -> dict[str, float]:
+    """Exact per-position KL from the truth to the model on ``blocks`` (real test data), and tail masses.
+
+    Returns
+    -------
+    dict: ``kl`` (nats/token, mean over positions), ``true_nll`` (the truth's own
+    NLL, the floor of any model's), ``model_nll``, ``tail_mass_model`` and
+    ``tail_mass_true`` (mean next-token mass on :func:`tail_set`).
+    """
+    import torch
+
+    from llm.evaluate import next_token_log_probs
+
+    tail = tail_set(lang.unigram(), tail_mass)
+    V = lang.vocab_size
+    sums = dict(kl=0.0, true_nll=0.0, model_nll=0.0, tail_mass_model=0.0, tail_mass_true=0.0)
+    count = 0
+    model.eval()
+    for i in range(0, len(blocks), batch_size):
+        b = np.asarray(blocks[i:i + batch_size], dtype=np.int64)
+        with torch.inference_mode():
+            logq = next_token_log_probs(model, torch.as_tensor(b, device=device), device)[..., :V]
+        logq = logq.double().cpu().numpy()  # (n, L-1, V) ; a model's extra vocabulary rows are never true
+        p = np.stack([pred for _, pred in forward_predictive(lang, b)], axis=1)  # (n, L-1, V)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = np.where(p > 0, np.log(p), 0.0)
+        nxt = b[:, 1:, None]
+        sums["kl"] += float((p * (logp - logq)).sum())
+        sums["true_nll"] -= float(np.take_along_axis(logp, nxt, -1).sum())
+        sums["model_nll"] -= float(np.take_along_axis(logq, nxt, -1).sum())
+        sums["tail_mass_model"] += float(np.exp(logq[..., tail]).sum())
+        sums["tail_mass_true"] += float(p[..., tail].sum())
+        count += b.shape[0] * (b.shape[1] - 1)
+    return {k: v / count for k, v in sums.items()}
+
+
+def data_coverage(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64], tail_mass: float = 0.1) -> dict:
+    """How much of the true language a training set still holds.
+
+    Returns
+    -------
+    dict: ``missing_unigram_mass`` / ``missing_bigram_mass`` (true probability of
+    the tokens / within-block consecutive pairs absent from the data),
+    ``tokens_present`` (count), ``tail_fraction`` (share of the data's tokens in
+    the tail set) against ``tail_fraction_true``, and ``impossible_fraction``
+    (tokens the truth never emits).
+    """
+    blocks = np.asarray(blocks, dtype=np.int64)
+    q, q2 = lang.unigram(), lang.bigram()
+    V = lang.vocab_size
+    flat = blocks.ravel()
+    valid = flat[(flat >= 0) & (flat < V)]
+    seen = np.bincount(valid, minlength=V)[:V] > 0
+    a, b = blocks[:, :-1].ravel(), blocks[:, 1:].ravel()
+    ok = (a < V) & (b < V)
+    seen2 = np.zeros((V, V), dtype=bool)
+    seen2[a[ok], b[ok]] = True
+    tail = tail_set(q, tail_mass)
+    return {
+        "missing_unigram_mass": float(q[~seen].sum()),
+        "missing_bigram_mass": float(q2[~seen2].sum()),
+        "tokens_present": int(seen[q > 0].sum()),
+        "tail_fraction": float(np.isin(flat, np.flatnonzero(tail)).mean()),
+        "tail_fraction_true": float(q[tail].sum()),
+        "impossible_fraction": float(1.0 - (q[np.clip(flat, 0, V - 1)] * (flat < V) > 0).mean()),
+    }
+
+
+def chain_loss_probability(qN: npt.ArrayLike, generation: int) -> npt.NDArray[np.float64]:
+    """Probability that a token of expected count ``qN`` is absent from generation ``g``'s data.
+
+    Parameters
+    ----------
+    qN : expected count in the real data (probability times data size), any shape
+    generation : 0 for the real data itself
+
+    Returns
+    -------
+    ndarray of the shape of ``qN``: ``exp(-qN (1 - f_g))`` with ``f_0 = 0``, ``f_g = exp(f_{g-1} - 1)``
+    (``f_g`` is the probability that a single copy's line has died out by generation ``g``).
+    """
+    f = 0.0
+    for _ in range(int(generation)):
+        f = np.exp(f - 1.0)
+    return np.exp(-np.asarray(qN, dtype=float) * (1.0 - f))
+
+
+def loss_by_frequency(q: npt.NDArray[np.float64], blocks: npt.NDArray[np.int64],
+                      edges: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Fraction of the tokens in each expected-count bin that are absent from ``blocks``.
+
+    Parameters
+    ----------
+    q : true probabilities, shape (V,)
+    blocks : the data, any shape; ``N = blocks.size``
+    edges : bin edges on the expected count ``q N``, shape (k+1,)
+
+    Returns
+    -------
+    absent : ndarray of shape (k,), NaN for empty bins
+    n : tokens per bin, shape (k,)
+    """
+    qN = q * np.asarray(blocks).size
+    flat = np.asarray(blocks).ravel()
+    present = np.bincount(flat[(flat >= 0) & (flat < len(q))], minlength=len(q))[:len(q)] > 0
+    idx = np.digitize(qN, edges) - 1
+    absent = np.full(len(edges) - 1, np.nan)
+    n = np.zeros(len(edges) - 1, dtype=np.int64)
+    for k in range(len(edges) - 1):
+        sel = (idx == k) & (q > 0)
+        n[k] = sel.sum()
+        if n[k]:
+            absent[k] = 1.0 - present[sel].mean()
+    return absent, n

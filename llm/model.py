@@ -1,0 +1,173 @@
+"""Models: loading by hub id or local directory, the tiny OPT stand-in, checkpoints, seeding, devices.
+
+Torch seeding lives here (:func:`seed_torch`) and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from collapse.runio import atomic_write_bytes
+from collapse.validation import InvalidArgument, check_choice
+
+__all__ = [
+    "TinyOPT", "hub_reachable", "load_pretrained", "resolve_device", "seed_torch", "save_checkpoint",
+    "load_checkpoint", "state_to_cpu", "check_context",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class TinyOPT:
+    """A small OPT configuration (transformers' own OPT classes) for the offline stand-in."""
+
+    hidden_size: int = 64
+    num_hidden_layers: int = 2
+    num_attention_heads: int = 4
+    ffn_dim: int = 256
+    max_position_embeddings: int = 256
+    dropout: float = 0.1
+
+    def build(self, vocab_size: int, seed: int):
+        from transformers import OPTConfig, OPTForCausalLM
+
+        from llm.synthetic import EOS_ID, PAD_ID
+
+        seed_torch(seed)
+        cfg = OPTConfig(
+            vocab_size=vocab_size, hidden_size=self.hidden_size, num_hidden_layers=self.num_hidden_layers,
+            num_attention_heads=self.num_attention_heads, ffn_dim=self.ffn_dim,
+            max_position_embeddings=self.max_position_embeddings, word_embed_proj_dim=self.hidden_size,
+            dropout=self.dropout, attention_dropout=0.0, pad_token_id=PAD_ID, bos_token_id=EOS_ID,
+            eos_token_id=EOS_ID,
+        )
+        return OPTForCausalLM(cfg)
+
+
+def seed_torch(seed: int) -> None:
+    """Seed torch's CPU and CUDA generators (the only place the project does so)."""
+    import torch
+
+    torch.manual_seed(int(seed) % (2**63))
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is refused."""
+    import torch
+
+    check_choice("device", device, ("auto", "cpu", "cuda"))
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InvalidArgument("device", "'cpu' or 'auto' (no CUDA device is visible)", device)
+    return device
+
+
+def autocast_dtype(device: str):
+    """bf16 on GPUs that support it, else ``None`` (fp32, as the release)."""
+    import torch
+
+    if device == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
+
+
+def hub_reachable(host: str = "huggingface.co", timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub can be reached (and offline mode is not requested)."""
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        return False
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def load_pretrained(model: str) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` from a local directory or a Hugging Face hub id.
+
+    A local directory is read with ``local_files_only``; a hub id is tried in the
+    local cache first and downloaded only if the hub is reachable, so that an
+    unknown id offline fails at once with a clear message instead of retrying.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(model).expanduser()
+    if path.is_dir():
+        try:
+            return (AutoModelForCausalLM.from_pretrained(path, local_files_only=True),
+                    AutoTokenizer.from_pretrained(path, local_files_only=True))
+        except (OSError, ValueError) as exc:
+            raise InvalidArgument("model", "a directory holding a causal LM saved by save_pretrained",
+                                  f"{model} ({_first_line(exc)})") from None
+    try:
+        return (AutoModelForCausalLM.from_pretrained(model, local_files_only=True),
+                AutoTokenizer.from_pretrained(model, local_files_only=True))
+    except (OSError, ValueError):
+        pass
+    if not hub_reachable():
+        raise InvalidArgument(
+            "model", "'synthetic', a local model directory, or a hub id already in the local cache "
+            "(the Hugging Face hub is unreachable from here)", model)
+    try:
+        return AutoModelForCausalLM.from_pretrained(model), AutoTokenizer.from_pretrained(model)
+    except (OSError, ValueError) as exc:
+        raise InvalidArgument("model", "a causal LM id on the Hugging Face hub", f"{model} ({_first_line(exc)})") \
+            from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def check_context(model, block_size: int, new_tokens: int) -> None:
+    """Prompt plus continuation must fit the model's positional context."""
+    ctx = getattr(model.config, "max_position_embeddings", None)
+    if ctx is not None and block_size + new_tokens > ctx:
+        raise InvalidArgument(
+            "block_size", f"block_size + new_tokens <= the model's context of {ctx} tokens",
+            f"{block_size} + {new_tokens} = {block_size + new_tokens}")
+
+
+def state_to_cpu(model) -> dict[str, Any]:
+    """A detached CPU copy of the model's parameters and buffers."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+def _tied_keys(model) -> set[str]:
+    out = model.get_output_embeddings()
+    inp = model.get_input_embeddings()
+    if out is not None and inp is not None and out.weight.data_ptr() == inp.weight.data_ptr():
+        return {k for k, v in model.state_dict().items() if v.data_ptr() == out.weight.data_ptr()} - {
+            k for k, v in model.named_parameters() if v is inp.weight}
+    return set()
+
+
+def save_checkpoint(model, path: Path, metadata: dict[str, str] | None = None) -> Path:
+    """Write the model's weights as one safetensors file, atomically (tied copies stored once)."""
+    from safetensors.torch import save
+
+    skip = _tied_keys(model)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items() if k not in skip}
+    return atomic_write_bytes(path, save(state, metadata=metadata))
+
+
+def load_checkpoint(model, path: Path) -> None:
+    """Load weights written by :func:`save_checkpoint`; a damaged file is a clear error, never deleted."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    try:
+        state = load(Path(path).read_bytes())
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InvalidArgument(
+            "checkpoint", "a complete safetensors file written by this toolkit (move it away to recompute "
+            "that generation)", f"{path} ({_first_line(exc)})") from None
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = set(missing) - _tied_keys(model)
+    if missing or unexpected:
+        raise InvalidArgument("checkpoint", "weights matching the model", f"{path} (missing {sorted(missing)[:3]}, "
+                              f"unexpected {sorted(unexpected)[:3]})")

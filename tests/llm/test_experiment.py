@@ -1,0 +1,184 @@
+"""The generational loop end to end on a tiny model: files, resume equivalence, refusals, bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from collapse.runio import load_npz, read_json
+from collapse.validation import InvalidArgument
+from llm.experiment import Runtime, load_summary, run
+from tests.llm.conftest import tiny_config
+
+QUIET = Runtime(progress=False)
+
+
+def test_run_writes_every_generation(tiny_run):
+    cfg, out = tiny_run
+    _, rows = load_summary(out)
+    assert len(rows) == len(cfg.settings) * len(cfg.seeds) * cfg.generations
+    real = load_npz(out / "data" / "blocks.npz")[1]["train"]
+    for s in cfg.settings:
+        d = out / "runs" / s.name / "seed0"
+        g0 = load_npz(d / "gen00" / "train.npz")[1]
+        np.testing.assert_array_equal(g0["blocks"], real)
+        gen = load_npz(d / "gen00" / "generated.npz")[1]["blocks"]
+        assert gen.shape == (len(real), cfg.new_tokens)
+        g1 = load_npz(d / "gen01" / "train.npz")[1]
+        assert g1["is_real"].sum() == round(s.keep_real * len(real))
+        np.testing.assert_array_equal(g1["blocks"][~g1["is_real"]], gen[~g1["is_real"]])
+        m = read_json(d / "gen01" / "metrics.json")
+        assert m["config"]["seeds"] == [0] and "versions" in m and m["test"]["perplexity"] > 1
+        assert len(m["examples"]) == cfg.n_examples and m["truth"]["kl"] >= 0
+        scores = load_npz(d / "gen01" / "scores.npz")[1]
+        assert scores["perplexity_gen0"].shape == (len(real),)
+        assert not (d / "gen01" / "generated.npz").exists()  # the last generation writes no data
+
+
+def test_generation_zero_scores_its_own_data_with_the_generation_zero_model(tiny_run):
+    """Scores of generation 0's data equal the test-free recomputation with the saved generation-0 model."""
+    from llm.evaluate import sequence_perplexity
+    from llm.model import load_checkpoint, load_pretrained
+
+    cfg, out = tiny_run
+    d = out / "runs" / cfg.settings[0].name / "seed0"
+    model, _ = load_pretrained(str(out / "pretrained"))
+    load_checkpoint(model, d / "gen00" / "model.safetensors")
+    train = load_npz(d / "gen01" / "train.npz")[1]["blocks"]
+    np.testing.assert_allclose(load_npz(d / "gen01" / "scores.npz")[1]["perplexity_gen0"],
+                               sequence_perplexity(model, train), rtol=1e-5)
+
+
+class Killed(Exception):
+    pass
+
+
+def test_killed_run_resumes_to_the_same_results(tiny_run, tmp_path):
+    cfg, full = tiny_run
+    cfg = dataclasses.replace(cfg, settings=cfg.settings[:1])
+    out = tmp_path / "resumed"
+
+    def kill_after_generated(path):
+        if path.name == "generated.npz":
+            raise Killed
+
+    with pytest.raises(Killed):
+        run(cfg, out, QUIET, on_saved=kill_after_generated)
+    d = out / "runs" / cfg.settings[0].name / "seed0"
+    assert (d / "gen00" / "model.safetensors").exists() and not (d / "gen00" / "metrics.json").exists()
+    run(cfg, out, QUIET)
+    ref = full / "runs" / cfg.settings[0].name / "seed0"
+    for g in ("gen00", "gen01"):
+        for f in ("train.npz", "scores.npz"):
+            a, b = load_npz(d / g / f)[1], load_npz(ref / g / f)[1]
+            for k in a:
+                np.testing.assert_allclose(a[k], b[k], rtol=1e-6, err_msg=f"{g}/{f}:{k}")
+        assert read_json(d / g / "metrics.json")["test"] == pytest.approx(read_json(ref / g / "metrics.json")["test"])
+    np.testing.assert_array_equal(load_npz(d / "gen00" / "generated.npz")[1]["blocks"],
+                                  load_npz(ref / "gen00" / "generated.npz")[1]["blocks"])
+
+
+def test_finished_run_is_not_recomputed(tiny_run):
+    cfg, out = tiny_run
+    f = out / "runs" / cfg.settings[0].name / "seed0" / "gen01" / "metrics.json"
+    before = (f.stat().st_mtime_ns, f.read_bytes())
+    run(cfg, out, QUIET)
+    assert (f.stat().st_mtime_ns, f.read_bytes()) == before
+
+
+def _snapshot(out):
+    return {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_resume_with_another_config_is_refused_and_touches_nothing(tiny_run):
+    cfg, out = tiny_run
+    before = _snapshot(out)
+    with pytest.raises(InvalidArgument, match=r"generations: 2 -> 3"):
+        run(dataclasses.replace(cfg, generations=3), out, QUIET)
+    with pytest.raises(InvalidArgument, match=r"lr"):
+        run(dataclasses.replace(cfg, lr=0.5), out, QUIET)
+    assert _snapshot(out) == before
+
+
+def test_corrupt_checkpoint_in_a_run_is_reported_and_kept(tiny_run, tmp_path):
+    import shutil
+
+    cfg, full = tiny_run
+    out = tmp_path / "copy"
+    shutil.copytree(full, out)
+    d = out / "runs" / cfg.settings[0].name / "seed0" / "gen01"
+    (d / "metrics.json").unlink()  # make the run need generation 1's model again
+    (d / "model.safetensors").write_bytes(b"\x00" * 64)
+    before = _snapshot(out)
+    with pytest.raises(InvalidArgument, match="model.safetensors"):
+        run(cfg, out, QUIET)
+    assert _snapshot(out) == before
+
+
+BAD_INPUTS = [
+    pytest.param(dict(model="no-such-org/no-such-model-xyz", data="wikitext"), "model", id="unknown-model-offline"),
+    pytest.param(dict(model="no-such-org/no-such-model-xyz", data="/no/such/wikitext/dir"), "model",
+                 id="unknown-model-and-missing-data"),
+    pytest.param(dict(block_size=40, new_tokens=16), "block_size", id="block-beyond-context"),
+    pytest.param(dict(generations=0), "generations", id="zero-generations"),
+    pytest.param(dict(seeds=(1, 1)), "seeds", id="repeated-seeds"),
+    pytest.param(dict(model="synthetic", data="wikitext"), "model", id="synthetic-model-real-data"),
+]
+
+
+@pytest.mark.parametrize("overrides, name", BAD_INPUTS)
+def test_bad_input_is_a_clear_error_and_loses_nothing(tiny_run, tmp_path, monkeypatch, overrides, name):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    keep = tmp_path / "keep.txt"
+    keep.write_text("earlier result")
+    with pytest.raises(InvalidArgument) as err:
+        run(tiny_config(**overrides), tmp_path, QUIET)
+    assert err.value.name == name and "expected" in str(err.value)
+    assert keep.read_text() == "earlier result"
+
+
+def test_missing_data_directory(tmp_path):
+    from llm.data import load_corpus
+
+    with pytest.raises(InvalidArgument, match="wiki"):
+        load_corpus(str(tmp_path / "nowhere"))
+    with pytest.raises(InvalidArgument, match="wiki"):
+        load_corpus(str(tmp_path))  # exists, but holds no WikiText file
+
+
+def test_real_wikitext_path_with_a_local_model(shared_dir, tiny_lm, tmp_path):
+    """The WikiText-2 code path end to end: a local model directory and the shared validation file."""
+    wt = shared_dir / "data" / "wikitext-2"
+    if not (wt / "wiki.valid.tokens").exists():
+        pytest.skip("wiki.valid.tokens is not in ../shared")
+    from transformers import AutoTokenizer
+
+    from llm.model import TinyOPT
+
+    # a word-level tokenizer for this text would be large; OPT's byte-level BPE is not available offline,
+    # so train a small BPE on the split itself with the tokenizers library
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    text = (wt / "wiki.valid.tokens").read_text(encoding="utf-8").splitlines()
+    tk = Tokenizer(models.BPE(unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.train_from_iterator(text[:2000], trainers.BpeTrainer(vocab_size=300, special_tokens=["<s>", "<pad>", "</s>",
+                                                                                              "<unk>"]))
+    tk.post_processor = processors.TemplateProcessing(single="</s> $A", special_tokens=[("</s>", 2)])
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="</s>", eos_token="</s>", pad_token="<pad>",
+                                  unk_token="<unk>")
+    model = dataclasses.replace(TinyOPT(), max_position_embeddings=64, hidden_size=32, ffn_dim=64,
+                                num_hidden_layers=1, num_attention_heads=2).build(len(tok), seed=0)
+    mdir = tmp_path / "model"
+    model.save_pretrained(mdir)
+    tok.save_pretrained(mdir)
+    assert AutoTokenizer.from_pretrained(mdir)("x")["input_ids"][0] == 2
+    cfg = tiny_config(model=str(mdir), data=str(wt), max_train_blocks=12, settings=tiny_config().settings[1:])
+    run(cfg, tmp_path / "out", QUIET)
+    _, rows = load_summary(tmp_path / "out")
+    assert [r["generation"] for r in rows] == [0, 1] and all(r["truth_kl"] is None for r in rows)
+    note = load_npz(tmp_path / "out" / "data" / "blocks.npz")[0]["note"]
+    assert "cut 80/10/10" in note

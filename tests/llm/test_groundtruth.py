@@ -1,0 +1,74 @@
+"""The discrete chain's loss prediction, tail sets and data coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from llm.groundtruth import chain_loss_probability, data_coverage, loss_by_frequency, tail_set
+from llm.synthetic import make_language
+
+
+def test_generation_zero_is_poisson_absence():
+    qN = np.array([0.0, 0.5, 1.0, 3.0])
+    np.testing.assert_allclose(chain_loss_probability(qN, 0), np.exp(-qN))
+
+
+def test_loss_probability_grows_towards_one_with_generations():
+    p = [float(chain_loss_probability(2.0, g)) for g in range(30)]
+    assert all(a < b for a, b in zip(p, p[1:])) and p[-1] < 1.0
+
+
+def test_prediction_matches_a_simulated_resampling_chain():
+    """Multinomial resampling of N tokens (the discrete Wright-Fisher chain) against the formula.
+
+    The formula is the Poisson (rare-token) limit: it holds up to O(q) corrections,
+    tiny here (q <= 4e-4), so the tolerance is four Monte Carlo standard errors.
+    """
+    rng = np.random.default_rng(11)
+    V, N, reps, gens = 200, 10_000, 400, 4
+    q = np.full(V, 1.0 / V)
+    rare = np.arange(40)
+    q[rare] = np.linspace(0.2, 4.0, 40) / N  # expected counts 0.2 .. 4
+    q /= q.sum()
+    absent = np.zeros((gens + 1, len(rare)))
+    for _ in range(reps):
+        counts = rng.multinomial(N, q)
+        for g in range(gens + 1):
+            absent[g] += counts[rare] == 0
+            counts = rng.multinomial(N, counts / N)
+    absent /= reps
+    for g in range(gens + 1):
+        pred = chain_loss_probability(q[rare] * N, g)
+        se = np.sqrt(pred * (1 - pred) / reps)
+        # pooled over the 40 tokens the mean error is tighter still
+        assert abs((absent[g] - pred).mean()) <= 4 * np.sqrt((se**2).sum()) / len(rare)
+        assert np.all(np.abs(absent[g] - pred) <= 4 * se + 2e-3)
+
+
+def test_tail_set_holds_the_rarest_tokens_up_to_the_mass():
+    q = np.array([0.0, 0.5, 0.3, 0.1, 0.06, 0.04])
+    t = tail_set(q, 0.1)
+    np.testing.assert_array_equal(t, [False, False, False, False, True, True])
+
+
+def test_coverage_of_the_whole_vocabulary_and_of_one_token():
+    lang = make_language(np.random.default_rng(0), n_words=10, n_states=2, n_topics=1)
+    V = lang.vocab_size
+    every = np.array([np.arange(V), np.roll(np.arange(V), 1)])
+    c = data_coverage(lang, every)
+    assert c["missing_unigram_mass"] == pytest.approx(0.0, abs=1e-12)
+    one = np.full((3, 8), 7)
+    c = data_coverage(lang, one)
+    q = lang.unigram()
+    assert c["missing_unigram_mass"] == pytest.approx(1 - q[7])
+    assert c["missing_bigram_mass"] == pytest.approx(1 - lang.bigram()[7, 7])
+    assert c["tokens_present"] == 1
+
+
+def test_loss_by_frequency_bins():
+    q = np.array([0.5, 0.25, 0.25])
+    blocks = np.array([[0, 0, 1, 1]])  # N = 4; token 2 absent
+    absent, n = loss_by_frequency(q, blocks, np.array([0.5, 1.5, 2.5]))
+    np.testing.assert_array_equal(n, [2, 1])
+    np.testing.assert_allclose(absent, [0.5, 0.0])
