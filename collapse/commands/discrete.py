@@ -1,0 +1,55 @@
+"""``collapse simulate|figures|bench discrete``: the discrete chain with exact approximation."""
+
+from __future__ import annotations
+
+from collapse.commands._args import add_seed, int_at_least
+from collapse.commands._families import add_common, add_figure, draw, print_report
+
+
+def register(top, groups) -> None:
+    p = groups["simulate"].add_parser(
+        "discrete", help="discrete chains with exact approximation (K states, many chains at once)",
+        description="Refit the empirical distribution of M draws, generation after generation; records "
+                    "heterozygosity, absorption and support size (results/discrete.npz).")
+    add_common(p, name="discrete", generations=1000, chains=10_000)
+    p.add_argument("--states", "-K", type=int_at_least(1), default=100, help="number of states K (default 100)")
+    p.add_argument("--samples", "-M", type=int_at_least(1), default=100, help="samples per generation M")
+    p.add_argument("--sampler", choices=("wright-fisher", "multinomial", "literal"), default=None,
+                   help="exact sampler (default wright-fisher; literal for regimes other than replace)")
+    p.set_defaults(func=_simulate)
+
+    add_figure(groups, "discrete", "absorption and heterozygosity decay against theory", _figure)
+
+    p = groups["bench"].add_parser("discrete", help="Wright-Fisher sampler vs multinomial and literal ones")
+    p.add_argument("--chains", type=int_at_least(1), default=10_000)
+    p.add_argument("--states", type=int_at_least(1), default=100)
+    p.add_argument("--samples", type=int_at_least(1), default=100)
+    p.add_argument("--generations", type=int_at_least(1), default=1000)
+    p.add_argument("--reference-chains", type=int_at_least(1), default=500)
+    p.add_argument("--json", action="store_true")
+    add_seed(p, default=0)
+    p.set_defaults(func=_bench)
+
+
+def _simulate(args) -> int:
+    from simulate.experiments import DiscreteExperiment, run_discrete
+
+    sampler = args.sampler or ("wright-fisher" if args.regime == "replace" else "literal")
+    cfg = DiscreteExperiment(args.chains, args.states, args.samples, args.generations, regime=args.regime,
+                             sampler=sampler, seed=args.seed)
+    print(f"results: {run_discrete(cfg, args.out / 'results', progress=not args.quiet)}")
+    return 0
+
+
+def _figure(args) -> int:
+    from simulate.experiments import run_quick_discrete
+
+    return draw(args, lambda results, seed: run_quick_discrete(results, seed, progress=True))
+
+
+def _bench(args) -> int:
+    from simulate.bench_families import bench_discrete
+
+    print_report(bench_discrete(args.chains, args.states, args.samples, args.generations, args.reference_chains,
+                                args.seed), args.json)
+    return 0

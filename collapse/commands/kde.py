@@ -1,0 +1,22 @@
+"""``collapse simulate kde``: Gaussian-kernel density estimates refitted on their samples."""
+
+from __future__ import annotations
+
+from collapse.commands._args import int_at_least, positive_float
+from collapse.commands._families import add_common
+
+
+def register(top, groups) -> None:
+    p = groups["simulate"].add_parser("kde", help="fixed-bandwidth Gaussian KDE chain from N(0, 1)")
+    add_common(p, name="kde", generations=200, chains=256)
+    p.add_argument("--samples", "-M", type=int_at_least(1), default=100)
+    p.add_argument("--bandwidth", type=positive_float, default=0.1)
+    p.set_defaults(func=_simulate)
+
+
+def _simulate(args) -> int:
+    from simulate.experiments import KDEExperiment, run_kde
+
+    cfg = KDEExperiment(args.chains, args.samples, args.generations, args.bandwidth, args.regime, args.seed)
+    print(f"results: {run_kde(cfg, args.out / 'results', progress=not args.quiet)}")
+    return 0

@@ -1,0 +1,65 @@
+"""Supplementary Material, VAE: sample grids per generation and latent-mean histograms.
+
+Reads ``vae.npz`` (written by :func:`simulate.vae.run_vae`): the latent means are
+those of each generation's samples under the generation-0 encoder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from figures.registry import FigureSpec
+
+RESULTS = "vae.npz"
+
+
+def _tile(images: np.ndarray, rows: int = 10) -> np.ndarray:
+    n, h, w = images.shape
+    cols = int(np.ceil(n / rows))
+    canvas = np.ones((rows * (h + 1), cols * (w + 1)))
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        canvas[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = im
+    return canvas
+
+
+def draw(results_dir: Path, out_dir: Path) -> list[Path]:
+    from collapse.runio import load_npz
+    from figures.style import PALETTE, save, setup
+
+    plt = setup()
+    meta, a = load_npz(Path(results_dir) / RESULTS)
+    grids, lat, std = a["grids"], a["latent_means"], a["latent_std"]
+    G = grids.shape[0]
+    fig, axes = plt.subplots(1, G + 1, figsize=(2.6 * (G + 1), 2.9))
+    axes[0].imshow(_tile(a["real_grid"]), cmap="gray_r", vmin=0, vmax=1)
+    axes[0].set_title("real data")
+    for g in range(G):
+        axes[g + 1].imshow(_tile(grids[g]), cmap="gray_r", vmin=0, vmax=1)
+        axes[g + 1].set_title(f"generation {g}")
+    for ax in axes:
+        ax.set_axis_off()
+    fig.suptitle(f"VAE samples per generation ({meta.get('data', '')})", y=1.02)
+    paths = save(fig, out_dir, "vae_samples")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    edges = np.linspace(-3, 3, 121)
+    for g in range(G):
+        ax.hist(lat[g].ravel(), bins=edges, density=True, histtype="step", linewidth=1.4,
+                color=PALETTE[g % len(PALETTE)], label=f"generation {g}: std {std[g]:.3f}")
+    ax.set_xlabel("latent mean under the generation-0 encoder")
+    ax.set_ylabel("density")
+    ax.set_title(f"latent means of each generation's samples (real data: std {float(a['real_latent_std']):.3f})")
+    ax.legend()
+    paths += save(fig, out_dir, "vae_latents")
+    plt.close(fig)
+    return paths
+
+
+FIGURES = [FigureSpec(
+    name="vae", title="VAE chain: sample grids per generation and latent-mean histograms",
+    paper="Supplementary Material, VAE figure",
+    command="collapse simulate vae && collapse figures vae", draw=draw, results=RESULTS)]
