@@ -8,7 +8,7 @@ import importlib
 from proofs.core import Claim
 
 #: modules that define ``CLAIMS``; each new claims module is added here
-MODULES = ("proofs.gaussian",)
+MODULES = ("proofs.gaussian", "proofs.gaussian_nd")
 
 
 def all_claims() -> tuple[Claim, ...]:

@@ -15,20 +15,23 @@ import pytest
 import sympy as sp
 
 from analytic import gaussian as G
+from analytic import gaussian_nd as D
 from proofs.core import Context, run_claims
 from proofs.registry import all_claims
 from simulate import gaussian as SG
+from simulate import gaussian_nd as SND
 
-M, n, s0, i = G.M, G.n, G.sigma0, G.i
+M, n, s0, i, d = G.M, G.n, G.sigma0, G.i, D.d
 
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """Derivations are cached; mutations must be seen, and must not leak into other tests."""
-    for f in (G.one_step, G.closed_forms):
+    caches = (G.one_step, G.closed_forms, D.bartlett_gram_mean, D.one_step_nd, D.closed_forms_nd)
+    for f in caches:
         f.cache_clear()
     yield
-    for f in (G.one_step, G.closed_forms):
+    for f in caches:
         f.cache_clear()
 
 
@@ -55,9 +58,13 @@ def _alter_step(key, change, estimators=G.ESTIMATORS):
     return "one_step", patched
 
 
-def _alter(name, change):
-    orig = getattr(G, name)
+def _alter(name, change, module=G):
+    orig = getattr(module, name)
     return name, lambda *a, **k: change(orig(*a, **k))
+
+
+def _alter_key(name, key, change, module=D):
+    return _alter(name, lambda out: dict(out) | {key: change(out[key])}, module)
 
 
 def _w2_plus_cross_term():
@@ -71,11 +78,14 @@ def _w2_plus_cross_term():
     return "w2sq_gaussian_1d", patched
 
 
-def _fast_sampler_wrong_df(monkeypatch):
-    orig = SG._fast
-    # chi-square with 2M - 1 degrees of freedom instead of M - 1, and a mean step of 1/(2M)
-    monkeypatch.setattr(SG, "_fast", lambda cfg, rng, rec: orig(
-        dataclasses.replace(cfg, schedule=tuple(2 * m for m in cfg.schedule)), rng, rec))
+def _fast_sampler_wrong_df(module):
+    def mutate(monkeypatch):
+        orig = module._fast
+        # chi-square with 2M - 1 degrees of freedom instead of M - 1, and a mean step of 1/(2M)
+        monkeypatch.setattr(module, "_fast", lambda cfg, rng, *rest: orig(
+            dataclasses.replace(cfg, schedule=tuple(2 * m for m in cfg.schedule)), rng, *rest))
+
+    return mutate
 
 
 MUTATIONS = {
@@ -88,13 +98,23 @@ MUTATIONS = {
     "one-step-pivots": lambda mp: mp.setattr(G, *_alter("variance_scale", lambda e: e * M / (M + 1))),
     "log-moments": lambda mp: mp.setattr(G, *_alter_form("E_log_sigma2", lambda e: e - 2 * e.subs(n, 0) + 1)),
     "moments": lambda mp: mp.setattr(G, *_alter_form("Var_mu", lambda e: 2 * e)),
-    "fast-equals-literal": _fast_sampler_wrong_df,
+    "fast-equals-literal": _fast_sampler_wrong_df(SG),
     # schedules
     "unbiased-any-schedule": lambda mp: mp.setattr(G, *_alter("schedule_series", lambda d: d | {
         "Var_mu": d["Var_mu"].replace(lambda x: isinstance(x, sp.Sum), lambda x: x.func(x.function ** 2, *x.limits))})),
     "mle-telescoping": lambda mp: mp.setattr(G, *_alter_step("rho_1", lambda e: sp.Integer(1), ("mle",))),
     "series-convergence": lambda mp: mp.setattr(G, "w2_bounded", lambda est, sched: True),
     "schedule-w2": lambda mp: mp.setattr(G, *_alter_step("mean_step", lambda e: 2 * e)),
+    # d dimensions
+    "bartlett-mean": lambda mp: mp.setattr(D, *_alter("bartlett_gram_mean", lambda t: (t[0] + 1, t[1]), D)),
+    "nd-closed-forms-by-induction": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "E_logdet", lambda e: 2 * e)),
+    "det-shrinks": lambda mp: mp.setattr(D, *_alter_key("one_step_nd", "det_r", lambda e: e ** 2)),
+    "logdet-drift-negative": lambda mp: mp.setattr(D, *_alter_key("one_step_nd", "logdet_drift",
+                                                                  lambda e: e + 2 * d / (M - d))),
+    "nd-w2-diverges": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "E_W2sq_lower", lambda e: e.subs(n, 1))),
+    "nd-moments": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "Cov_mu_factor", lambda e: 2 * e)),
+    "nd-fast-equals-literal": _fast_sampler_wrong_df(SND),
+    "nd-directional": lambda mp: mp.setattr(G, *_alter_form("E_log_sigma2", lambda e: e + 1)),
 }
 
 
