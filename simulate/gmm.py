@@ -307,15 +307,17 @@ def sklearn_fit(x: np.ndarray, init: GMMParams | None = None, *, n_components: i
     without, from scikit-learn's own k-means start with ``random_state = seed + chain``.
     """
     from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
 
     C = x.shape[0]
     out = []
-    for c in range(C):
-        kw = {}
-        if init is not None:
-            kw = dict(weights_init=init.weights[c], means_init=init.means[c],
-                      precisions_init=np.linalg.inv(init.covs[c]))
-        gm = GaussianMixture(n_components, covariance_type="full", tol=tol, max_iter=max_iter,
-                             reg_covar=reg_covar, random_state=seed + c, **kw).fit(x[c])
-        out.append((gm.weights_, gm.means_, gm.covariances_))
+    with threadpool_limits(1):  # k-means threads thrash on a busy machine; one fit is small
+        for c in range(C):
+            kw = {}
+            if init is not None:
+                kw = dict(weights_init=init.weights[c], means_init=init.means[c],
+                          precisions_init=np.linalg.inv(init.covs[c]))
+            gm = GaussianMixture(n_components, covariance_type="full", tol=tol, max_iter=max_iter,
+                                 reg_covar=reg_covar, random_state=seed + c, **kw).fit(x[c])
+            out.append((gm.weights_, gm.means_, gm.covariances_))
     return GMMParams(*(np.stack(z) for z in zip(*out)))

@@ -44,7 +44,7 @@ __all__ = ["VAEExperiment", "VAEFamily", "VAEParams", "load_digits_default", "lo
 
 # ---- data ---------------------------------------------------------------------------------
 
-def load_mnist(directory: str | Path, limit: int | None = None) -> np.ndarray:
+def load_mnist(directory: str | Path) -> np.ndarray:
     """MNIST training images from idx files, as float32 in [0, 1], shape (n, 28, 28)."""
     directory = Path(directory)
     for name in ("train-images-idx3-ubyte", "train-images.idx3-ubyte", "train-images-idx3-ubyte.gz"):
@@ -60,7 +60,6 @@ def load_mnist(directory: str | Path, limit: int | None = None) -> np.ndarray:
     if magic != 2051:
         raise InvalidArgument("mnist images file", "an idx3 file (magic number 2051)", int(magic))
     images = np.frombuffer(raw[16:16 + n * rows * cols], dtype=np.uint8).reshape(n, rows, cols)
-    images = images[:limit] if limit else images
     return (images.astype(np.float32) / 255.0)
 
 
@@ -234,7 +233,7 @@ class VAEExperiment:
     latent: int = 20
     batch_size: int = 256
     mnist: str | None = None
-    mnist_limit: int | None = None
+    limit: int | None = None  # use the first ``limit`` real images (MNIST or digits)
     grid: int = 100
     threads: int = 1  # torch intra-op threads; more than 1 thrashes on a shared 2-core machine
     side: int = 8  # embedded digits: 8 (smaller network) or 28 (upsampled, protocol network)
@@ -283,7 +282,8 @@ def run_vae(config: VAEExperiment, results_dir: Path, *, progress: bool = False)
     cfg = dataclasses.asdict(config)
     if path.exists() and load_npz(path)[0].get("config") == cfg:
         return path
-    real = load_mnist(config.mnist, config.mnist_limit) if config.mnist else load_digits_default(config.side)
+    real = load_mnist(config.mnist) if config.mnist else load_digits_default(config.side)
+    real = real[: config.limit] if config.limit else real
     fam = VAEFamily(config.latent, config.epochs, config.batch_size, seed=config.seed, threads=config.threads,
                     side=real.shape[-1])
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(config.generations)]

@@ -17,7 +17,7 @@ def register(top, groups) -> None:
     add_common(p, name="vae", generations=5, chains=None, regime=False)
     p.add_argument("--mnist", type=Path, default=None, metavar="DIR",
                    help="folder with MNIST idx files (train-images-idx3-ubyte[.gz])")
-    p.add_argument("--mnist-limit", type=int_at_least(1), default=None, help="use the first N MNIST images")
+    p.add_argument("--limit", type=int_at_least(1), default=None, help="use only the first N real images")
     p.add_argument("--epochs", type=int_at_least(1), default=None,
                    help="epochs per generation (default 30 on MNIST, 150 on the embedded digits)")
     p.add_argument("--latent", type=int_at_least(1), default=20, help="latent dimension (default 20)")
@@ -31,7 +31,7 @@ def _simulate(args) -> int:
     from simulate.vae import VAEExperiment, run_vae
 
     cfg = VAEExperiment(args.generations, args.epochs, args.latent, mnist=str(args.mnist) if args.mnist else None,
-                        mnist_limit=args.mnist_limit, threads=args.threads, seed=args.seed)
+                        limit=args.limit, threads=args.threads, seed=args.seed)
     path = run_vae(cfg, args.out / "results", progress=not args.quiet)
     from collapse.runio import load_npz
 
