@@ -205,3 +205,50 @@ def test_bad_keep_and_data():
         simulate_discrete(cfg, np.random.default_rng(0), keep=[5])
     with pytest.raises(InvalidArgument):
         DiscreteFamily(3).fit(np.zeros(4, dtype=int))
+
+
+# ---- every regime and schedule -----------------------------------------------------------------
+
+@settings(max_examples=6)
+@given(S.regime_names, S.schedule_kinds, st.integers(4, 12), S.seeds)
+def test_frequencies_stay_unbiased_under_every_regime_and_schedule(regime, kind, m, seed):
+    """E[p_t] = p_0 in every regime: each new point is drawn from a distribution whose
+    expectation is p_0 (linearity), so the fitted frequencies stay unbiased."""
+    from simulate.schedules import make_schedule
+
+    p0, N = (0.6, 0.3, 0.1), 3000
+    sched = make_schedule(kind, m, 6)
+    res = simulate_discrete(DiscreteConfig(N, p0, sched, regime=regime, sampler="literal"),
+                            np.random.default_rng(seed), keep=[6])
+    p_t = res.frequencies()[:, 0, :]
+    for i, x0 in enumerate(p0):  # SE from the chains (CLT); three checks per example
+        assert_mean(p_t[:, i], x0, split(3), f"E[p_6({i})] under {regime}, {kind} schedule")
+
+
+@settings(max_examples=6)
+@given(S.schedule_kinds, st.integers(2, 30), S.seeds)
+def test_heterozygosity_under_named_schedules(kind, m, seed):
+    from simulate.schedules import make_schedule
+
+    sched = make_schedule(kind, m, 8)
+    res = simulate_discrete(DiscreteConfig(4000, (0.5, 0.25, 0.25), sched), np.random.default_rng(seed), keep=[8])
+    h = heterozygosity(res.frequencies()[:, 0, :])
+    expected = 0.625 * float(AD.heterozygosity_schedule(sched))
+    assert_mean(h, expected, split(1), f"E[H_8], {kind} schedule from M = {m}")
+
+
+def test_mixing_converges_to_the_fixed_point_and_the_check_rejects_collapse():
+    p0, m, G, N = (0.4, 0.3, 0.2, 0.1), 20, 150, 4000
+    regime = Regime("mix", 0.5, 0.25, 0.25)
+    n_model, n_prev, n_real = regime.shares(m)
+    H0 = float(heterozygosity(np.asarray(p0)))
+    subs = {AM.n_prev: n_prev, AM.n_real: n_real, AM.M: m, AM.H0: H0}
+    fixed = float(AM.discrete_mix_fixed_point().subs(subs))
+    # after 150 generations the derived trajectory is at its fixed point to 1e-12
+    assert abs(float(AM.discrete_mix_heterozygosity().subs(subs).subs(AM.g, G - 1)) - fixed) < 1e-12
+    res = simulate_discrete(DiscreteConfig(N, p0, (m,) * G, regime=str(regime), sampler="literal"),
+                            np.random.default_rng(21), keep=[G])
+    h = heterozygosity(res.frequencies()[:, 0, :])
+    assert_mean(h, fixed, ALPHA / 2, "heterozygosity at the mixing fixed point")
+    with pytest.raises(AssertionError):  # the replace prediction, H0 (1 - 1/M)^150, is rejected
+        assert_mean(h, _het_theory(H0, m, G), ALPHA / 2, "replace prediction")

@@ -139,3 +139,13 @@ def test_bad_data_and_singular_covariance():
     bad = G.GMMParams(np.array([[1.0]]), np.zeros((1, 1, 2)), -np.eye(2)[None, None])
     with pytest.raises(np.linalg.LinAlgError, match="reg_covar"):
         G.log_prob(np.zeros((1, 3, 2)), bad)
+
+
+def test_the_sklearn_check_detects_a_different_em():
+    """The comparison is sharp: EM with another reg_covar no longer matches the reference."""
+    rng = np.random.default_rng(8)
+    x = G.GMMFamily().sample(G.GMMParams.blob(2), 300, rng)
+    init = G.kmeans_init(x, 2, rng)
+    ref = G.sklearn_fit(x, init)
+    wrong = G.batched_em(x, init, reg_covar=1e-3)
+    assert not np.allclose(wrong.params.covs, ref.covs, rtol=1e-7, atol=1e-9)
