@@ -238,6 +238,103 @@ def _check_schedule_sim(ctx: Context) -> Outcome:
     return Outcome(f"E[W2^2] at n={n}: " + "; ".join(parts), p_value=bonferroni(ps))
 
 
+def digamma_lower_bound(x: sp.Expr) -> sp.Expr:
+    """psi(x) >= log x - 1/(2x) - 1/(12 x^2) for real x > 0 (DLMF 5.11.2 with the 5.11(ii) remainder sign)."""
+    return sp.log(x) - 1 / (2 * x) - 1 / (12 * x**2)
+
+
+def trigamma_bounds(x: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """1/x + 1/(2x^2) <= psi_1(x) <= 1/x + 1/(2x^2) + 1/(6x^3) for real x > 0 (DLMF 5.15.8, 5.15(ii))."""
+    low = 1 / x + 1 / (2 * x**2)
+    return low, low + 1 / (6 * x**3)
+
+
+def _squeeze_limit(expr: sp.Expr, fn, bounds) -> tuple[sp.Expr, sp.Expr]:
+    """Limits of M * expr at M -> oo with the one ``fn`` term replaced by its lower and upper bound."""
+    [term] = [a for a in expr.atoms(sp.polygamma) if a.args[0] == fn]
+    lo, hi = bounds(term.args[1])
+    return tuple(sp.limit(sp.expand_log(G.M * expr.subs(term, b), force=True), G.M, sp.oo) for b in (lo, hi))
+
+
+def _check_collapse_schedule(ctx: Context) -> Outcome:
+    """M d(M) -> -1 (unbiased) or -2 (MLE) and M Var-step -> 2: both series converge iff sum 1/M_i does."""
+    parts = []
+    for est in G.ESTIMATORS:
+        s = G.one_step(est)
+        d_lo, d_hi = _squeeze_limit(s["log_drift"], 0, lambda x: (digamma_lower_bound(x), digamma_upper_bound(x)))
+        v_lo, v_hi = _squeeze_limit(s["log_var"], 1, trigamma_bounds)
+        if not (d_lo == d_hi and d_lo.is_finite and d_lo.is_negative and v_lo == v_hi and v_lo.is_finite
+                and v_lo.is_positive):
+            return Outcome(f"{est}: M*drift -> [{d_lo}, {d_hi}], M*var -> [{v_lo}, {v_hi}] "
+                           "(want one finite negative and one finite positive limit)", ok=False)
+        parts.append(f"{est}: M*drift(M) -> {d_lo}, M*Var-step(M) -> {v_lo} (squeezed between digamma/trigamma bounds)")
+    return Outcome("; ".join(parts) + "; so sum |drift(M_i)| and sum Var-step(M_i) converge iff sum 1/M_i does", ok=True)
+
+
+def _check_collapse_schedule_sim(ctx: Context) -> Outcome:
+    ps, parts = [], []
+    for label, sched in {"10(i+1)^2": [10 * (k + 1) ** 2 for k in range(200)], "10(i+1)": [10 * (k + 1) for k in range(200)]}.items():
+        cfg = GaussianConfig(n_chains=20000 * ctx.scale, schedule=tuple(sched))
+        ch = simulate_gaussian(cfg, ctx.rng(f"collapse-schedule-{label}"), keep=[50, 200])
+        for col, g in enumerate((50, 200)):
+            v = N.gaussian_schedule_values("unbiased", sched[:g], 1.0)
+            p, z = mean_z_p_known(np.log(ch.sigma2[:, col]), float(v["E_log_sigma2"]), float(v["Var_log_sigma2"]))
+            ps.append(p)
+            parts.append(f"M_i={label}, n={g}: E[log sigma^2] {np.log(ch.sigma2[:, col]).mean():.4f} vs "
+                         f"{float(v['E_log_sigma2']):.4f} (z={z:.2f})")
+    return Outcome("; ".join(parts), p_value=bonferroni(ps))
+
+
+def _limits_in_n(est: str) -> tuple[dict[str, sp.Expr], list[str]]:
+    """n -> oo limits of the closed forms.
+
+    The recursions are solved again with symbolic multipliers R1 (of E[sigma^2]) and
+    Rh (of E[sigma]); the closed forms must equal those solutions at the
+    estimator's values (checked exactly), and the limits are taken with each
+    multiplier below 1 written exp(-a), a > 0 (Jensen), then a put back.
+    """
+    a, b = sp.symbols("a b", positive=True)
+    R1, Rh = sp.symbols("R1 Rh", positive=True)
+    s, f = G.one_step(est), G.closed_forms(est)
+    unit = is_zero(s["rho_1"] - 1)
+    e2 = G._solve_linear(0, G.sigma0**2, multiplier=1 if unit else R1)
+    templ = {"E_sigma2": e2, "E_sigma": G._solve_linear(0, G.sigma0, multiplier=Rh),
+             "Var_mu": G._solve_linear(s["mean_step"] * e2, sp.Integer(0))}
+    templ["E_W2sq"] = G.expected_w2sq(templ)
+    values = {R1: s["rho_1"], Rh: s["rho_half"]}
+    mismatched = [k for k in templ if not is_zero(f[k] - templ[k].subs(values))]
+    out = {}
+    for key, e in templ.items():
+        lim = sp.limit(e.subs({R1: sp.exp(-a), Rh: sp.exp(-b)}), G.n, sp.oo)
+        out[key] = sp.simplify(lim.subs({a: -sp.log(s["rho_1"]), b: -sp.log(s["rho_half"])}))
+    return out, mismatched
+
+
+def _check_estimator_limits(ctx: Context) -> Outcome:
+    want = {"unbiased": {"E_sigma2": G.sigma0**2, "E_sigma": 0, "Var_mu": sp.oo, "E_W2sq": sp.oo},
+            "mle": {"E_sigma2": 0, "E_sigma": 0, "Var_mu": G.sigma0**2, "E_W2sq": 2 * G.sigma0**2}}
+    got, bad = {}, []
+    for est in G.ESTIMATORS:
+        got[est], mismatched = _limits_in_n(est)
+        bad += [f"{est} {k} is not the solution of its recursion" for k in mismatched]
+    ok = not bad and all(is_zero(got[e][k] - v) if v is not sp.oo else got[e][k] is sp.oo
+                         for e in want for k, v in want[e].items())
+    text = "; ".join(f"{e}: " + ", ".join(f"{k} -> {v}" for k, v in got[e].items()) for e in got)
+    return Outcome(text + ("; " + "; ".join(bad) if bad else ""), ok=ok)
+
+
+def _check_estimator_sim(ctx: Context) -> Outcome:
+    M_, n_ = 10, 200
+    cfg = GaussianConfig(n_chains=20000 * ctx.scale, schedule=(M_,) * n_, estimator="mle")
+    ch = simulate_gaussian(cfg, ctx.rng("mle-bounded"), keep=[n_])
+    w2 = ch.mu[:, -1] ** 2 + (np.sqrt(ch.sigma2[:, -1]) - 1) ** 2
+    v = _values("mle", M_, n_)
+    p1, z1 = mean_z_p(w2, v["E_W2sq"])
+    p2, z2 = mean_z_p(ch.mu[:, -1] ** 2, v["Var_mu"])
+    return Outcome(f"MLE, M={M_}, n={n_}: E[W2^2] {w2.mean():.4f} vs {v['E_W2sq']:.4f} (z={z1:.2f}); Var[mu_n] "
+                   f"{np.mean(ch.mu[:, -1] ** 2):.4f} vs {v['Var_mu']:.4f} (z={z2:.2f})", p_value=bonferroni([p1, p2]))
+
+
 THEOREM_3_1 = Claim(
     id="thm3.1-gaussian-collapse",
     title="Theorem 3.1: Gaussian model collapse",
@@ -287,9 +384,11 @@ THEOREM_3_1 = Claim(
 
 SCHEDULE = Claim(
     id="gaussian-w2-schedule",
-    title="When E[W2^2] stays bounded: the sample-size schedule and the estimator",
+    title="How fast M_i must grow: bounded E[W2^2], and no collapse of sigma_n",
     statement=("With M_i samples at generation i, the unbiased chain has sup_n E[W2^2] < infinity iff "
-               "sum_i 1/M_i < infinity; the maximum-likelihood chain has E[W2^2] <= 2 sigma_0^2 for every schedule."),
+               "sum_i 1/M_i < infinity; the maximum-likelihood chain has E[W2^2] <= 2 sigma_0^2 for every schedule; "
+               "and (both estimators) sigma_n^2 converges almost surely to a positive limit iff sum_i 1/M_i < infinity, "
+               "while sigma_n -> 0 almost surely iff sum_i 1/M_i = infinity."),
     source=f"{PAPER}, Theorem 3.1 and its Supplementary discussion of growing sample sizes",
     proof=(
         Check("unbiased-any-schedule", "symbolic", "Var[mu_n] = sigma0^2 sum_(i<n) 1/M_i by induction over schedules",
@@ -298,11 +397,46 @@ SCHEDULE = Claim(
               _check_schedule_mle),
         Check("series-convergence", "symbolic", "sympy decides sum 1/M_i for polynomial and geometric schedules",
               _check_series),
+        Cited("digamma-trigamma-bounds",
+              "log x - 1/(2x) - 1/(12x^2) <= psi(x) <= log x - 1/(2x) - 1/(12x^2) + 1/(120x^4) and "
+              "1/x + 1/(2x^2) <= psi_1(x) <= 1/x + 1/(2x^2) + 1/(6x^3) for x > 0",
+              "NIST DLMF 5.11.2, 5.15.8 and the remainder bounds of 5.11(ii), 5.15(ii)"),
+        Check("drift-asymptotics", "symbolic",
+              "M d(M) -> -1 (unbiased) or -2 (MLE) and M Var[log(sigma_(i+1)^2/sigma_i^2)] -> 2 as M -> infinity",
+              _check_collapse_schedule),
+        Cited("kolmogorov-series",
+              "log sigma_n^2 is a sum of independent terms with means d(M_i) and variances v(M_i): if both series "
+              "converge it converges a.s. (two-series theorem); if sum 1/M_i = infinity, then sum_(i<n) d(M_i) -> "
+              "-infinity and the martingale SLLN (sum v_i / b_i^2 < infinity) gives log sigma_n^2 -> -infinity a.s.",
+              "Kolmogorov's two-series theorem and strong law for independent summands (Durrett, Thms 2.5.6, 2.5.11)"),
     ),
     evidence=(
         Check("schedule-w2", "simulation", "simulated E[W2^2] under growing and constant schedules matches the recursion",
               _check_schedule_sim),
+        Check("schedule-log-sigma", "simulation",
+              "E[log sigma_n^2] levels off for M_i = 10(i+1)^2 and keeps falling for M_i = 10(i+1), as the recursion says",
+              _check_collapse_schedule_sim),
     ),
 )
 
-CLAIMS = (THEOREM_3_1, SCHEDULE)
+ESTIMATORS_CLAIM = Claim(
+    id="gaussian-mle-vs-unbiased",
+    title="MLE versus unbiased variance: which quantities stay bounded",
+    statement=("For constant M, as n -> infinity: unbiased: E[sigma_n^2] = sigma_0^2, E[sigma_n] -> 0, "
+               "Var[mu_n] -> infinity, E[W2^2] -> infinity; MLE: E[sigma_n^2] -> 0, E[sigma_n] -> 0, "
+               "Var[mu_n] -> sigma_0^2, E[W2^2] -> 2 sigma_0^2. Both collapse: sigma_n -> 0 almost surely."),
+    source=f"{PAPER}, Theorem 3.1 (unbiased) and the Supplementary single-Gaussian experiment (np.std, the MLE)",
+    proof=(
+        Cited("jensen", "0 < E[sqrt(Y)] < sqrt(E[Y]) for non-degenerate Y > 0, so E[sigma_(i+1)]/sigma_i < "
+              "sqrt(rho_1) <= 1: each geometric factor q^n below has 0 < q < 1 and is written exp(-a n), a > 0",
+              "Jensen's inequality (strict for non-degenerate laws)"),
+        Check("limits-in-n", "symbolic", "limits n -> infinity of E[sigma_n^2], E[sigma_n], Var[mu_n], E[W2^2]",
+              _check_estimator_limits),
+    ),
+    evidence=(
+        Check("mle-bounded", "simulation", "MLE chain at n = 20 M: E[W2^2] and Var[mu_n] at their closed forms",
+              _check_estimator_sim),
+    ),
+)
+
+CLAIMS = (THEOREM_3_1, SCHEDULE, ESTIMATORS_CLAIM)

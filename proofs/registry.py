@@ -23,8 +23,8 @@ def all_claims() -> tuple[Claim, ...]:
 
 
 def select(pattern: str | None) -> tuple[Claim, ...]:
-    """Claims whose id matches the glob ``pattern`` (or contains it as a substring)."""
+    """Claims whose id contains a match of the glob ``pattern`` (``gaussian``, ``thm3.1-*-d``...)."""
     claims = all_claims()
     if not pattern:
         return claims
-    return tuple(c for c in claims if fnmatch.fnmatch(c.id, pattern) or pattern in c.id)
+    return tuple(c for c in claims if fnmatch.fnmatchcase(c.id, f"*{pattern}*"))

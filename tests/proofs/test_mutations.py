@@ -105,6 +105,10 @@ MUTATIONS = {
     "mle-telescoping": lambda mp: mp.setattr(G, *_alter_step("rho_1", lambda e: sp.Integer(1), ("mle",))),
     "series-convergence": lambda mp: mp.setattr(G, "w2_bounded", lambda est, sched: True),
     "schedule-w2": lambda mp: mp.setattr(G, *_alter_step("mean_step", lambda e: 2 * e)),
+    "drift-asymptotics": lambda mp: mp.setattr(G, *_alter_step("log_var", lambda e: e * sp.sqrt(M))),
+    "schedule-log-sigma": lambda mp: mp.setattr(G, *_alter_step("log_drift", lambda e: 2 * e)),
+    "limits-in-n": lambda mp: mp.setattr(G, *_alter_form("Var_mu", lambda e: e.subs(n, n + 1))),
+    "mle-bounded": lambda mp: mp.setattr(G, *_alter_form("E_W2sq", lambda e: 3 * e / 2)),
     # d dimensions
     "bartlett-mean": lambda mp: mp.setattr(D, *_alter("bartlett_gram_mean", lambda t: (t[0] + 1, t[1]), D)),
     "nd-closed-forms-by-induction": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "E_logdet", lambda e: 2 * e)),
