@@ -28,7 +28,7 @@ import numpy as np
 
 from collapse.validation import InvalidArgument, check_choice, check_int, check_schedule
 from simulate.base import as_generator
-from simulate.loop import REGIME_KINDS, Regime, run_generations
+from simulate.loop import Regime, run_generations
 
 SAMPLERS = ("wright-fisher", "multinomial", "literal")
 
@@ -86,9 +86,16 @@ class DiscreteFamily:
         cdf = np.cumsum(probs, axis=1)
         cdf[:, -1] = 1.0  # guard against round-off: the last state closes the interval
         shifted = (cdf + np.arange(C)[:, None]).ravel()
-        u = rng.random((C, m)) + np.arange(C)[:, None]
-        labels = np.searchsorted(shifted, u.ravel(), side="right").reshape(C, m) - K * np.arange(C)[:, None]
-        return np.minimum(labels, K - 1)
+        u = rng.random((C, m))
+        labels = np.searchsorted(shifted, (u + np.arange(C)[:, None]).ravel(), side="right").reshape(C, m)
+        labels = np.minimum(labels - K * np.arange(C)[:, None], K - 1)
+        # c + u can round up to c + 1 for large c (probability ~1e-12 per draw): redo those
+        # few draws on their own row, so that a state of probability 0 is never drawn
+        bad = np.flatnonzero((probs[np.arange(C)[:, None], labels] == 0).ravel())
+        for j in bad:
+            c = j // m
+            labels.flat[j] = min(np.searchsorted(cdf[c], u.flat[j], side="right"), K - 1)
+        return labels
 
 
 def counts_of(labels: np.ndarray, n_states: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from collapse.runio import load_npz, metadata, save_npz
-from collapse.validation import InvalidArgument, check_int, check_positive_real
+from collapse.validation import check_int, check_positive_real
 from simulate.loop import LoopState, Regime, run_chain
 
 __all__ = [
@@ -302,8 +302,3 @@ QUICK: dict[str, Callable[..., list[Path]]] = {
     "discrete": run_quick_discrete, "gmm": run_quick_gmm, "vae": run_quick_vae,
 }
 
-
-def check_results_dir(results_dir: Any) -> Path:
-    if not isinstance(results_dir, (str, Path)):
-        raise InvalidArgument("results_dir", "a path", results_dir)
-    return Path(results_dir)

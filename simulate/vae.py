@@ -32,7 +32,6 @@ import gzip
 import io
 import zlib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
