@@ -8,7 +8,7 @@ import importlib
 from proofs.core import Claim
 
 #: modules that define ``CLAIMS``; each new claims module is added here
-MODULES = ("proofs.gaussian", "proofs.gaussian_nd")
+MODULES = ("proofs.gaussian", "proofs.gaussian_nd", "proofs.gaussian_mixing")
 
 
 def all_claims() -> tuple[Claim, ...]:

@@ -234,6 +234,7 @@ class VAEExperiment:
     mnist: str | None = None
     limit: int | None = None  # use the first ``limit`` real images (MNIST or digits)
     grid: int = 100
+    regime: str = "replace"
     threads: int = 1  # torch intra-op threads; more than 1 thrashes on a shared 2-core machine
     side: int = 8  # embedded digits: 8 (smaller network) or 28 (upsampled, protocol network)
     seed: int = 20240724
@@ -246,6 +247,9 @@ class VAEExperiment:
             # enough for generation 0 to fit them (30 epochs are ~240 steps and underfit)
             object.__setattr__(self, "epochs", 30 if self.mnist else 150)
         check_int("epochs", self.epochs, minimum=1)
+        from simulate.loop import Regime
+
+        object.__setattr__(self, "regime", str(Regime.parse(self.regime)))
 
 
 def _save_model(path: Path, model) -> None:
@@ -265,16 +269,31 @@ def _load_model(path: Path, latent: int, side: int):
     return model
 
 
-def run_vae(config: VAEExperiment, results_dir: Path, *, progress: bool = False) -> Path:
-    """Train ``config.generations`` VAEs in sequence; save ``vae.npz``.
+def _real_source(real: np.ndarray):
+    """Fresh real images for the loop: a uniform subset (with replacement beyond n)."""
+    n = real.shape[0]
 
-    Saved: ``grids`` (G, grid, side, side) decoder samples per generation, ``latent_means``
-    (G, n, latent) of each generation's samples under the generation-0 encoder,
-    ``latent_std`` (G,), ``real_latent_std`` (scalar, real data), ``losses`` (G, epochs).
-    Each finished generation is kept in ``vae_gen<k>.pt`` / ``vae_gen<k>.npz`` and
-    reused when the run is repeated with the same config (resume).
+    def source(m: int, rng: np.random.Generator) -> np.ndarray:
+        idx = rng.permutation(n)[:m] if m <= n else rng.integers(0, n, m)
+        return real[None, idx]  # (1, m, side, side)
+
+    return source
+
+
+def run_vae(config: VAEExperiment, results_dir: Path, *, progress: bool = False) -> Path:
+    """Train ``config.generations`` VAEs through the generic loop; save ``vae.npz``.
+
+    Each generation is one :func:`simulate.loop.step` under ``config.regime`` (``replace``:
+    the paper; ``mix:...`` keeps a share of real images). Saved: ``grids`` (G, grid, side,
+    side) decoder samples per generation, ``latent_means`` (G, n, latent) of each
+    generation's samples under the generation-0 encoder, ``latent_std`` (G,),
+    ``real_latent_std`` (real data), ``losses`` (G, epochs). Each finished generation is
+    kept in ``vae_gen<k>.pt`` / ``vae_gen<k>.npz`` and reused when the run is repeated
+    with the same config (resume).
     """
     from tqdm.auto import tqdm
+
+    from simulate.loop import LoopState, Regime
 
     results_dir = Path(results_dir)
     path = results_dir / "vae.npz"
@@ -283,31 +302,46 @@ def run_vae(config: VAEExperiment, results_dir: Path, *, progress: bool = False)
         return path
     real = load_mnist(config.mnist) if config.mnist else load_digits_default(config.side)
     real = real[: config.limit] if config.limit else real
+    n = real.shape[0]
     fam = VAEFamily(config.latent, config.epochs, config.batch_size, seed=config.seed, threads=config.threads,
                     side=real.shape[-1])
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(config.generations)]
-    data, enc0 = real[None], None
+    regime = Regime.parse(config.regime)
+    # per generation: a stream for building its training set and one for the probe samples
+    streams = [[np.random.default_rng(t) for t in s.spawn(2)]
+               for s in np.random.SeedSequence(config.seed).spawn(config.generations)]
+    state, enc0 = LoopState(0, None), None
     grids, latents, losses = [], [], []
     for g in tqdm(range(config.generations), desc="vae", unit="gen", disable=not progress, leave=False):
-        gen_pt, gen_npz = results_dir / f"vae_gen{g}.pt", results_dir / f"vae_gen{g}.npz"
-        if gen_pt.exists() and gen_npz.exists() and load_npz(gen_npz)[0].get("config") == cfg:
-            params = VAEParams([_load_model(gen_pt, config.latent, fam.side)], load_npz(gen_npz)[1]["losses"])
-        else:
-            params = fam.fit(data)
-            _save_model(gen_pt, params.models[0])
-            save_npz(gen_npz, {"config": cfg, "generation": g}, losses=params.losses)
-        enc0 = params if g == 0 else enc0
-        samples = fam.sample(params, real.shape[0], streams[g])  # the next generation's training set
-        mu = fam.latent_means(enc0, samples[0])
-        grids.append(samples[0, : config.grid])
-        latents.append(mu)
-        losses.append(params.losses[0])
-        data = samples
+        state = _generation(fam, state, g, n, streams[g][0], regime, _real_source(real), results_dir, cfg)
+        enc0 = state.params if g == 0 else enc0
+        probe = fam.sample(state.params, n, streams[g][1])[0]  # generation g's samples
+        grids.append(probe[: config.grid])
+        latents.append(fam.latent_means(enc0, probe))
+        losses.append(state.params.losses[0])
     real_mu = fam.latent_means(enc0, real)
     latents = np.asarray(latents)
-    return save_npz(path, metadata(config, config.seed, experiment="vae", n_images=int(real.shape[0]),
-                                   data="mnist" if config.mnist else f"sklearn digits 8x8 at {config.side}x{config.side}"),
+    data = "mnist" if config.mnist else f"sklearn digits 8x8 at {config.side}x{config.side}"
+    return save_npz(path, metadata(config, config.seed, experiment="vae", n_images=int(n), data=data),
                     grids=np.asarray(grids), latent_means=latents, latent_std=latents.reshape(len(latents), -1).std(1),
                     real_latent_std=np.float64(real_mu.std()), losses=np.asarray(losses),
                     real_grid=real[: config.grid])
 
+
+def _generation(fam: VAEFamily, state, g: int, n: int, rng, regime, source, results_dir: Path, cfg: dict):
+    """One loop step (train generation g), or its saved result when the run resumes."""
+    from simulate.loop import LoopState, step
+
+    gen_pt, gen_npz = results_dir / f"vae_gen{g}.pt", results_dir / f"vae_gen{g}.npz"
+    if gen_pt.exists() and gen_npz.exists() and load_npz(gen_npz)[0].get("config") == cfg:
+        _, arr = load_npz(gen_npz)
+        params = VAEParams([_load_model(gen_pt, fam.latent, fam.side)], arr["losses"])
+        return LoopState(g + 1, params, arr.get("data"), arr.get("pool"))
+    state = step(fam, state, n, rng, regime, source)
+    _save_model(gen_pt, state.params.models[0])
+    keep = {}  # what the next step of this regime reads besides the model
+    if regime.kind == "mix":
+        keep["data"] = state.data.astype(np.float32)
+    if state.pool is not None:
+        keep["pool"] = state.pool.astype(np.float32)
+    save_npz(gen_npz, {"config": cfg, "generation": g}, losses=state.params.losses, **keep)
+    return state

@@ -14,7 +14,7 @@ def register(top, groups) -> None:
         description="Generation 0 trains on real digits, each later VAE only on the previous decoder's "
                     "samples. Without --mnist it uses scikit-learn's bundled 8x8 digits (no download). "
                     "Resumable generation by generation.")
-    add_common(p, name="vae", generations=5, chains=None, regime=False)
+    add_common(p, name="vae", generations=5, chains=None)
     p.add_argument("--mnist", type=Path, default=None, metavar="DIR",
                    help="folder with MNIST idx files (train-images-idx3-ubyte[.gz])")
     p.add_argument("--limit", type=int_at_least(1), default=None, help="use only the first N real images")
@@ -31,7 +31,7 @@ def _simulate(args) -> int:
     from simulate.vae import VAEExperiment, run_vae
 
     cfg = VAEExperiment(args.generations, args.epochs, args.latent, mnist=str(args.mnist) if args.mnist else None,
-                        limit=args.limit, threads=args.threads, seed=args.seed)
+                        limit=args.limit, regime=args.regime, threads=args.threads, seed=args.seed)
     path = run_vae(cfg, args.out / "results", progress=not args.quiet)
     from collapse.runio import load_npz
 

@@ -15,6 +15,7 @@ import pytest
 import sympy as sp
 
 from analytic import gaussian as G
+from analytic import gaussian_mixing as X
 from analytic import gaussian_nd as D
 from proofs.core import Context, run_claims
 from proofs.registry import all_claims
@@ -27,7 +28,8 @@ M, n, s0, i, d = G.M, G.n, G.sigma0, G.i, D.d
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """Derivations are cached; mutations must be seen, and must not leak into other tests."""
-    caches = (G.one_step, G.closed_forms, D.bartlett_gram_mean, D.one_step_nd, D.closed_forms_nd)
+    caches = (G.one_step, G.closed_forms, D.bartlett_gram_mean, D.one_step_nd, D.closed_forms_nd,
+              X.mix_recursion, X.mix_fixed_point, X.retrain_recursion)
     for f in caches:
         f.cache_clear()
     yield
@@ -119,6 +121,12 @@ MUTATIONS = {
     "nd-moments": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "Cov_mu_factor", lambda e: 2 * e)),
     "nd-fast-equals-literal": _fast_sampler_wrong_df(SND),
     "nd-directional": lambda mp: mp.setattr(G, *_alter_form("E_log_sigma2", lambda e: e + 1)),
+    # real data mixed in
+    "mix-fixed-point": lambda mp: mp.setattr(X, *_alter("mix_fixed_point", lambda x: x.applyfunc(lambda e: 2 * e), X)),
+    "mix-contraction": lambda mp: mp.setattr(X, *_alter("mix_recursion", lambda Ab: (Ab[0] + sp.diag(0, 1), Ab[1]), X)),
+    "mix-stationary": lambda mp: mp.setattr(X, *_alter("mix_recursion", lambda Ab: (Ab[0], 2 * Ab[1]), X)),
+    "retrain-contraction": lambda mp: mp.setattr(X, *_alter("retrain_recursion", lambda rn: (1 / rn[0], rn[1]), X)),
+    "retrain-stationary": lambda mp: mp.setattr(X, *_alter("retrain_fixed_point", lambda e: 2 * e, X)),
 }
 
 

@@ -100,3 +100,16 @@ def test_bad_data_shape():
     with pytest.raises(InvalidArgument) as err:
         VAEFamily(side=8).fit(np.zeros((1, 4, 28, 28), np.float32))
     assert err.value.name == "data"
+
+
+def test_vae_under_the_mixing_regime_resumes(tmp_path):
+    """mix:0.5,0.25,0.25 through the generic loop; the saved training set lets it resume exactly."""
+    cfg = VAEExperiment(generations=3, epochs=1, latent=3, limit=64, grid=4, regime="mix:0.5,0.25,0.25", seed=1)
+    path = run_vae(cfg, tmp_path)
+    _, a = load_npz(path)
+    _, g1 = load_npz(tmp_path / "vae_gen1.npz")
+    assert g1["data"].shape == (1, 64, 8, 8)
+    path.unlink()
+    (tmp_path / "vae_gen2.pt").unlink()  # generation 2 is retrained from generation 1's saved state
+    _, b = load_npz(run_vae(cfg, tmp_path))
+    assert np.array_equal(a["latent_means"], b["latent_means"])
