@@ -91,7 +91,7 @@ class ExperimentConfig:
     weight_decay: float = 0.01
     batch_size: int = 128
     schedule: str = "epoch"
-    max_train_blocks: int = 0
+    max_blocks: int = 0
     data_seed: int = 20240724
     n_examples: int = 3
     synthetic: SyntheticConfig = SyntheticConfig()
@@ -101,7 +101,7 @@ class ExperimentConfig:
         check_int("new_tokens", self.new_tokens, minimum=1)
         check_int("num_beams", self.num_beams, minimum=1)
         check_int("generations", self.generations, minimum=1)
-        check_int("max_train_blocks", self.max_train_blocks, minimum=0)
+        check_int("max_blocks", self.max_blocks, minimum=0)
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise InvalidArgument("seeds", "a non-empty list of distinct seeds", self.seeds)
         for s in self.seeds:
@@ -112,6 +112,11 @@ class ExperimentConfig:
         if self.model == "synthetic" and self.data != "synthetic":
             raise InvalidArgument("model", "a real model ('synthetic' only pairs with data='synthetic')",
                                   self.model)
+        if self.model == "synthetic":  # known before the stand-in is pretrained; real models: llm.model.check_context
+            ctx = self.synthetic.arch.max_position_embeddings
+            if self.block_size + self.new_tokens > ctx:
+                raise InvalidArgument("block_size", f"block_size + new_tokens <= the model's context of {ctx} tokens",
+                                      f"{self.block_size} + {self.new_tokens} = {self.block_size + self.new_tokens}")
 
     def train_config(self, setting: Setting) -> TrainConfig:
         return TrainConfig(epochs=setting.epochs, lr=self.lr, min_lr=self.min_lr, weight_decay=self.weight_decay,
@@ -134,7 +139,7 @@ def preset(name: str, **overrides: Any) -> ExperimentConfig:
         # a from-scratch tiny model needs a larger step than OPT-125m's 2e-5
         base = dict(lr=1e-3, min_lr=1e-5, batch_size=32, generations=6, seeds=(0, 1, 2))
     elif name == "quick":
-        base = dict(lr=1e-3, min_lr=1e-5, batch_size=32, generations=4, seeds=(0, 1), max_train_blocks=128,
+        base = dict(lr=1e-3, min_lr=1e-5, batch_size=32, generations=4, seeds=(0, 1), max_blocks=128,
                     synthetic=SyntheticConfig(train_tokens=128 * 64 + 512))
     base.update({k: v for k, v in overrides.items() if v is not None})
     return ExperimentConfig(**base)

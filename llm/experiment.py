@@ -6,6 +6,7 @@ marks a finished generation)::
     OUT/config.json                    the ExperimentConfig + provenance; a resume must match it
     OUT/data/blocks.npz                real train / valid / test blocks
     OUT/data/language.npz              (synthetic) the true language's parameters
+    OUT/data/truth_beam.npz            (synthetic) beam search on the true distribution: a perfect model's data
     OUT/pretrained/                    (synthetic) the stand-in model + tokenizer, save_pretrained format
     OUT/runs/SETTING/seedS/genGG/
         train.npz      the blocks this generation trained on (is_real marks kept real blocks)
@@ -100,8 +101,8 @@ def prepare(cfg: ExperimentConfig, out: Path, rt: Runtime) -> World:
 
 
 def _save_blocks(path: Path, cfg: ExperimentConfig, note: str, blocks: dict[str, np.ndarray]) -> None:
-    if cfg.max_train_blocks:
-        blocks = {k: v[: cfg.max_train_blocks] for k, v in blocks.items()}
+    if cfg.max_blocks:
+        blocks = {k: v[: cfg.max_blocks] for k, v in blocks.items()}
     for k, v in blocks.items():
         if len(v) < 1:
             raise InvalidArgument("data", f"enough text for at least one {cfg.block_size}-token {k} block", note)
@@ -158,8 +159,18 @@ def _prepare_synthetic(cfg: ExperimentConfig, out: Path, rt: Runtime) -> World:
         lines = pre_lang.sample_lines(syn.pretrain_tokens, np.random.default_rng(ss[5]))
         pre_blocks = build_blocks(tokenize_lines(tok, [lang.line_text(x) for x in lines]), cfg.block_size)
         _pretrain_standin(cfg, tok, pre_blocks, pre, rt, seed=int(ss[5].generate_state(1)[0]))
+    if not (out / "data" / "truth_beam.npz").exists():
+        _truth_beam(cfg, lang, _load_blocks(path)["train"], out)
     model, tok = load_pretrained(str(pre))
     return World(model=model, tokenizer=tok, pretrained_state={}, blocks=_load_blocks(path), language=lang)
+
+
+def _truth_beam(cfg, lang, train: np.ndarray, out: Path) -> None:
+    """What a perfect generation-0 model would write under the protocol's beam search (no penalty)."""
+    from llm.groundtruth import data_coverage, truth_beam_search
+
+    blocks = truth_beam_search(lang, train, cfg.new_tokens, cfg.num_beams)
+    save_npz(out / "data" / "truth_beam.npz", metadata(cfg, coverage=data_coverage(lang, blocks)), blocks=blocks)
 
 
 def _pretrain_standin(cfg, tok, blocks, pre: Path, rt: Runtime, seed: int) -> None:
@@ -173,6 +184,9 @@ def _pretrain_standin(cfg, tok, blocks, pre: Path, rt: Runtime, seed: int) -> No
                      batch_size=32, schedule="step")
     fine_tune(model, blocks[n_valid:], blocks[:n_valid], tc, seed=seed, device=rt.device,
               eval_batch_size=rt.eval_batch_size, progress=rt.progress)
+    from llm.model import quiet_transformers
+
+    quiet_transformers()
     tmp = Path(tempfile.mkdtemp(prefix=".pretrained.", dir=pre.parent))
     model.to("cpu").save_pretrained(tmp)
     tok.save_pretrained(tmp)

@@ -25,7 +25,9 @@ Three kinds of measurement, none of which the paper could make on WikiText-2:
    with ``g = 0`` the real data (``exp(-qN)``, about ``(1-q)^N``). The
    language model is not that chain -- it smooths, it is prompted by real text,
    and beam search is mode-seeking -- and the comparison shows by how much its
-   losses differ from pure resampling.
+   losses differ from pure resampling. :func:`truth_beam_search` separates the
+   two causes: it is the protocol's beam search run on the *true* distribution,
+   the data a perfect generation-0 model would write.
 
 References: Shumailov et al. 2024, section "Discrete distributions with exact
 approximation" and Fig. 1b.
@@ -40,7 +42,7 @@ from llm.synthetic import HiddenMarkovLanguage
 
 __all__ = [
     "forward_predictive", "true_token_nll", "tail_set", "model_vs_truth", "data_coverage",
-    "chain_loss_probability", "loss_by_frequency",
+    "chain_loss_probability", "loss_by_frequency", "truth_beam_search",
 ]
 
 
@@ -204,3 +206,44 @@ def loss_by_frequency(q: npt.NDArray[np.float64], blocks: npt.NDArray[np.int64],
         if n[k]:
             absent[k] = 1.0 - present[sel].mean()
     return absent, n
+
+
+def truth_beam_search(lang: HiddenMarkovLanguage, prompts: npt.NDArray[np.int64], new_tokens: int,
+                      num_beams: int = 5) -> npt.NDArray[np.int64]:
+    """The protocol's beam search with the true distribution as the model.
+
+    Fixed-length beams (no end token: the truth never emits the models' EOS), so
+    the best beam is the one with the highest total log-probability, as in
+    ``generate(num_beams=..., min_new_tokens=max_new_tokens=new_tokens)``.
+
+    Parameters
+    ----------
+    prompts : int array of shape (n, L), each scored from the stationary state
+
+    Returns
+    -------
+    ndarray of shape (n, new_tokens)
+    """
+    prompts = np.asarray(prompts, dtype=np.int64)
+    n, B, V = len(prompts), num_beams, lang.vocab_size
+    T, E = lang.transition, lang.emission
+    prior = np.broadcast_to(lang.stationary(), (n, T.shape[0]))
+    for t in range(prompts.shape[1]):  # filter through the prompt: prior of the first new token's state
+        post = prior * E[:, prompts[:, t]].T
+        prior = (post / post.sum(axis=1, keepdims=True)) @ T
+    prior = np.repeat(prior[:, None], B, axis=1)  # (n, B, S)
+    score = np.full((n, B), -np.inf)
+    score[:, 0] = 0.0  # one live beam at the start, as in transformers
+    tokens = np.zeros((n, B, 0), dtype=np.int64)
+    rows = np.arange(n)[:, None]
+    for _ in range(new_tokens):
+        with np.errstate(divide="ignore"):
+            cand = score[..., None] + np.log(prior @ E)  # (n, B, V)
+        best = np.argsort(-cand.reshape(n, -1), axis=1, kind="stable")[:, :B]
+        beam, tok = best // V, best % V
+        score = cand.reshape(n, -1)[rows, best]
+        post = prior[rows, beam] * E[:, tok].transpose(1, 2, 0)  # (n, B, S)
+        norm = post.sum(axis=2, keepdims=True)
+        prior = (post / np.where(norm > 0, norm, 1.0)) @ T
+        tokens = np.concatenate([tokens[rows, beam], tok[..., None]], axis=2)
+    return tokens[:, 0]

@@ -95,6 +95,7 @@ def load_pretrained(model: str) -> tuple[Any, Any]:
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_transformers()
     path = Path(model).expanduser()
     if path.is_dir():
         try:
@@ -117,6 +118,13 @@ def load_pretrained(model: str) -> tuple[Any, Any]:
     except (OSError, ValueError) as exc:
         raise InvalidArgument("model", "a causal LM id on the Hugging Face hub", f"{model} ({_first_line(exc)})") \
             from None
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' own per-file progress bars (the experiment shows its own)."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
 
 
 def _first_line(exc: BaseException) -> str:

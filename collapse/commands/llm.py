@@ -37,7 +37,7 @@ def register(top, groups) -> None:
     r.add_argument("--num-beams", type=int_at_least(1))
     r.add_argument("--lr", type=positive_float)
     r.add_argument("--batch-size", type=int_at_least(1))
-    r.add_argument("--max-train-blocks", type=int_at_least(0), help="use only the first N blocks of every split")
+    r.add_argument("--max-blocks", type=int_at_least(0), help="use only the first N blocks of every split")
     r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     r.add_argument("--gen-batch-size", type=int_at_least(1), default=32, help="prompts per beam-search batch")
     r.add_argument("--threads", type=int_at_least(0), default=0, help="torch CPU threads (0: torch's default)")
@@ -66,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
     name = args.preset or ("quick" if args.quick else "offline")
     overrides = dict(model=args.model, data=args.data, generations=args.generations, block_size=args.block_size,
                      new_tokens=args.new_tokens, num_beams=args.num_beams, lr=args.lr, batch_size=args.batch_size,
-                     max_train_blocks=args.max_train_blocks)
+                     max_blocks=args.max_blocks)
     if args.model and args.model != "synthetic" and not args.data:
         overrides["data"] = "wikitext"
     if args.seeds:

@@ -176,7 +176,7 @@ def test_real_wikitext_path_with_a_local_model(shared_dir, tiny_lm, tmp_path):
     model.save_pretrained(mdir)
     tok.save_pretrained(mdir)
     assert AutoTokenizer.from_pretrained(mdir)("x")["input_ids"][0] == 2
-    cfg = tiny_config(model=str(mdir), data=str(wt), max_train_blocks=12, settings=tiny_config().settings[1:])
+    cfg = tiny_config(model=str(mdir), data=str(wt), max_blocks=12, settings=tiny_config().settings[1:])
     run(cfg, tmp_path / "out", QUIET)
     _, rows = load_summary(tmp_path / "out")
     assert [r["generation"] for r in rows] == [0, 1] and all(r["truth_kl"] is None for r in rows)

@@ -72,3 +72,29 @@ def test_loss_by_frequency_bins():
     absent, n = loss_by_frequency(q, blocks, np.array([0.5, 1.5, 2.5]))
     np.testing.assert_array_equal(n, [2, 1])
     np.testing.assert_allclose(absent, [0.5, 0.0])
+
+
+def test_truth_beam_search_with_one_beam_is_greedy_on_the_true_distribution():
+    from llm.groundtruth import forward_predictive, truth_beam_search
+
+    lang = make_language(np.random.default_rng(4), n_words=12, n_states=3, n_topics=2)
+    prompts = lang.sample_stream(2000, np.random.default_rng(0))[:30].reshape(5, 6)
+    out = truth_beam_search(lang, prompts, new_tokens=4, num_beams=1)
+    x = prompts.copy()
+    for _ in range(4):
+        (_, pred), = list(forward_predictive(lang, np.concatenate([x, x[:, :1]], axis=1)))[-1:]
+        x = np.concatenate([x, pred.argmax(axis=1)[:, None]], axis=1)
+    np.testing.assert_array_equal(out, x[:, 6:])
+
+
+def test_truth_beam_search_finds_at_least_as_probable_continuations_as_greedy():
+    from llm.groundtruth import true_token_nll, truth_beam_search
+
+    lang = make_language(np.random.default_rng(4), n_words=12, n_states=3, n_topics=2)
+    prompts = lang.sample_stream(2000, np.random.default_rng(1))[:48].reshape(8, 6)
+    logp = {}
+    for beams in (1, 4):
+        out = truth_beam_search(lang, prompts, new_tokens=5, num_beams=beams)
+        assert out.shape == (8, 5)
+        logp[beams] = -true_token_nll(lang, np.concatenate([prompts, out], axis=1))[:, 5:].sum(axis=1)
+    assert np.all(logp[4] >= logp[1] - 1e-9)

@@ -1,0 +1,242 @@
+"""The language-model figures: Fig. 1b/1c, the repetition ablation, the ground-truth comparison, Example 1.
+
+Reads what ``collapse llm run`` saved (``runs/SETTING/seedS/genGG/{metrics.json,
+scores.npz}``); never trains or generates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from collapse.runio import atomic_write_text, load_npz, read_json
+from collapse.validation import InvalidArgument
+from figures.registry import FigureSpec
+from figures.style import PALETTE, THEORY_STYLE, save, setup
+
+MAIN, KEPT, REP = "no-data-kept", "10pct-kept", "repetition-penalty"
+LABELS = {MAIN: "no data kept (5 epochs)", KEPT: "10% real data kept (10 epochs)",
+          REP: "no data kept, repetition penalty 2.0"}
+COLOURS = {MAIN: PALETTE[0], KEPT: PALETTE[1], REP: PALETTE[2]}
+COMMAND = "collapse llm run --quick && collapse figures llm"
+
+
+def load_runs(results: Path) -> dict[str, dict[int, list[dict]]]:
+    """``{setting: {seed: [generation record, ...]}}``; a record is metrics.json plus the scores arrays."""
+    results = Path(results)
+    found: dict[str, dict[int, list[dict]]] = {}
+    for f in sorted(results.glob("runs/*/seed*/gen*/metrics.json")):
+        m = read_json(f)
+        m["scores"] = load_npz(f.parent / "scores.npz")[1]
+        found.setdefault(m["setting"], {}).setdefault(int(m["seed"]), []).append(m)
+    if not found:
+        raise InvalidArgument("results", "a directory written by 'collapse llm run' (runs/*/seed*/gen*)", str(results))
+    return found
+
+
+def _test_ppl(runs: dict[int, list[dict]]) -> np.ndarray:
+    """Test perplexity, shape (n_seeds, n_generations); NaN where a run has fewer generations."""
+    n = max(len(r) for r in runs.values())
+    out = np.full((len(runs), n), np.nan)
+    for i, recs in enumerate(runs.values()):
+        out[i, :len(recs)] = [r["test"]["perplexity"] for r in recs]
+    return out
+
+
+def _histograms(ax, runs: dict[int, list[dict]], key: str, xlabel: str, plt) -> None:
+    """Step histograms of per-sequence values pooled over seeds, one per generation (log x)."""
+    n = max(len(r) for r in runs.values())
+    per_gen = [np.concatenate([r[g]["scores"][key] for r in runs.values() if len(r) > g]) for g in range(n)]
+    lo, hi = min(v.min() for v in per_gen), max(v.max() for v in per_gen)
+    bins = np.geomspace(max(lo, 1e-3), hi, 40)
+    cmap = plt.get_cmap("viridis")
+    for g, v in enumerate(per_gen):
+        ax.hist(v, bins=bins, histtype="step", density=True, color=cmap(g / max(1, n - 1)), lw=1.3,
+                label=f"gen {g}")
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.legend(ncol=2, fontsize=7)
+
+
+def _test_panel(ax, runs_by_setting: dict[str, dict[int, list[dict]]], settings: list[str]) -> None:
+    for s in settings:
+        p = _test_ppl(runs_by_setting[s])
+        g = np.arange(p.shape[1])
+        for row in p:
+            ax.plot(g, row, color=COLOURS.get(s, "grey"), alpha=0.35, lw=0.8)
+        mean, std = np.nanmean(p, axis=0), np.nanstd(p, axis=0)
+        ax.errorbar(g, mean, yerr=std, color=COLOURS.get(s, "grey"), marker="o", ms=3, capsize=2,
+                    label=f"{LABELS.get(s, s)}: mean ± std of {len(p)} runs")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("perplexity on the real test split")
+    ax.legend(fontsize=7)
+
+
+def draw_fig1(results: Path, out_dir: Path) -> list[Path]:
+    """Fig. 1b (no data kept) and 1c (10% kept): per-sequence perplexity histograms and test perplexity."""
+    plt = setup()
+    runs = load_runs(results)
+    settings = [s for s in (MAIN, KEPT) if s in runs] or sorted(runs)[:2]
+    fig, axes = plt.subplots(len(settings), 2, figsize=(10, 3.6 * len(settings)), squeeze=False)
+    for (left, right), s in zip(axes, settings):
+        _histograms(left, runs[s], "perplexity_gen0", "perplexity of each training sequence under generation 0",
+                    plt)
+        left.set_title(f"{LABELS.get(s, s)}: training data of each generation")
+        _test_panel(right, runs, [s])
+        right.set_title(f"{LABELS.get(s, s)}: model of each generation")
+    fig.suptitle("Model collapse in language models (Fig. 1b, 1c)")
+    paths = save(fig, out_dir, "llm_fig1")
+    plt.close(fig)
+    return paths
+
+
+def draw_repetition(results: Path, out_dir: Path) -> list[Path]:
+    """The repetition ablation: penalty 2.0 against none (setting 1)."""
+    plt = setup()
+    runs = load_runs(results)
+    if REP not in runs:
+        return []
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    _histograms(left, runs[REP], "perplexity_gen0", "perplexity of each training sequence under generation 0", plt)
+    left.set_title(LABELS[REP])
+    _test_panel(right, runs, [s for s in (MAIN, REP) if s in runs])
+    right.set_title("test perplexity per generation")
+    fig.suptitle("Ablation: repetitions")
+    paths = save(fig, out_dir, "llm_repetition")
+    plt.close(fig)
+    return paths
+
+
+def _mean_std(runs, get) -> tuple[np.ndarray, np.ndarray]:
+    n = max(len(r) for r in runs.values())
+    v = np.full((len(runs), n), np.nan)
+    for i, recs in enumerate(runs.values()):
+        v[i, :len(recs)] = [get(r) for r in recs]
+    return np.nanmean(v, axis=0), np.nanstd(v, axis=0)
+
+
+def draw_groundtruth(results: Path, out_dir: Path) -> list[Path]:
+    """Exact scores under the synthetic truth, and token loss against the discrete chain's prediction."""
+    from llm.groundtruth import chain_loss_probability, loss_by_frequency
+    from llm.synthetic import HiddenMarkovLanguage
+
+    results = Path(results)
+    lang_file = results / "data" / "language.npz"
+    if not lang_file.exists():
+        return []  # a real-data run has no ground truth
+    _, arr = load_npz(lang_file)
+    lang = HiddenMarkovLanguage(arr["transition"], arr["emission"], tuple(arr["words"]))
+    q = lang.unigram()
+    runs = load_runs(results)
+    plt = setup()
+    fig, ax = plt.subplots(2, 2, figsize=(10.5, 7.6))
+    for s, seeds in runs.items():
+        c = COLOURS.get(s, "grey")
+        for a, get in ((ax[0, 0], lambda r: r["truth"]["kl"]),
+                       (ax[0, 1], lambda r: r["truth"]["tail_mass_model"] / r["truth"]["tail_mass_true"])):
+            mean, std = _mean_std(seeds, get)
+            a.errorbar(np.arange(len(mean)), mean, yerr=std, color=c, marker="o", ms=3, capsize=2,
+                       label=LABELS.get(s, s))
+        mean, _ = _mean_std(seeds, lambda r: r["data"]["missing_unigram_mass"])
+        ax[1, 0].plot(np.arange(len(mean)), mean, color=c, marker="o", ms=3, label=f"{LABELS.get(s, s)}: tokens")
+        mean, _ = _mean_std(seeds, lambda r: r["data"]["missing_bigram_mass"])
+        ax[1, 0].plot(np.arange(len(mean)), mean, color=c, marker="s", ms=3, ls=":", label="   bigrams")
+    first = next(iter(runs.get(MAIN, next(iter(runs.values()))).values()))
+    N = first[0]["scores"]["perplexity_gen0"].shape[0] * _block_tokens(results)
+    g = np.arange(max(len(r) for seeds in runs.values() for r in seeds.values()))
+    ax[1, 0].plot(g, [float((q * chain_loss_probability(q * N, k)).sum()) for k in g], **THEORY_STYLE,
+                  label="discrete chain (resampling): tokens")
+    perfect = results / "data" / "truth_beam.npz"
+    if perfect.exists():
+        cov = load_npz(perfect)[0]["coverage"]
+        ax[1, 0].axhline(cov["missing_unigram_mass"], color="grey", lw=1, ls="-.",
+                         label="true model + the same beam search: tokens")
+        ax[1, 0].axhline(cov["missing_bigram_mass"], color="grey", lw=1, ls=":", label="   bigrams")
+    ax[0, 0].set(xlabel="generation", ylabel="KL(truth || model), nats per token", title="exact KL on real test text")
+    ax[0, 1].axhline(1.0, **THEORY_STYLE)
+    ax[0, 1].set(xlabel="generation", ylabel="model / true next-token mass on the tail",
+                 title="tail: rarest tokens holding 10% of the mass")
+    ax[1, 0].set(xlabel="generation", ylabel="true probability mass absent from the data",
+                 title="what each generation's training data has lost")
+    _loss_panel(ax[1, 1], results, runs, q, N, loss_by_frequency, chain_loss_probability)
+    for a in ax.ravel():
+        a.legend(fontsize=7)
+    fig.suptitle("Against the ground truth (synthetic language)")
+    fig.tight_layout()
+    paths = save(fig, out_dir, "llm_groundtruth")
+    plt.close(fig)
+    return paths
+
+
+def _block_tokens(results: Path) -> int:
+    return int(load_npz(Path(results) / "data" / "blocks.npz")[1]["train"].shape[1])
+
+
+def _loss_panel(ax, results, runs, q, N, loss_by_frequency, chain_loss_probability) -> None:
+    """Fraction of tokens absent, by expected count qN in the real data: measured vs the chain."""
+    s = MAIN if MAIN in runs else next(iter(runs))
+    seed, recs = next(iter(runs[s].items()))
+    edges = np.geomspace(max(q[q > 0].min() * N, 1e-2) * 0.999, q.max() * N * 1.001, 14)
+    mid = np.sqrt(edges[1:] * edges[:-1])
+    fine = np.geomspace(edges[0], edges[-1], 200)
+    for colour, g in zip(PALETTE, sorted({0, 1, len(recs) - 1})):
+        d = Path(results) / "runs" / s / f"seed{seed}" / f"gen{g:02d}"
+        blocks = load_npz(d / "train.npz")[1]["blocks"]
+        absent, count = loss_by_frequency(q, blocks, edges)
+        ax.plot(mid[count > 0], absent[count > 0], "o", color=colour, ms=4, label=f"gen {g} data (measured)")
+        ax.plot(fine, chain_loss_probability(fine, g), color=colour, lw=1.2, ls="--",
+                label=f"gen {g}: discrete chain")
+    ax.set_xscale("log")
+    ax.set(xlabel="expected count qN in the real training data", ylabel="fraction of tokens absent",
+           title=f"loss of rare tokens ({LABELS.get(s, s)}, seed {seed})")
+
+
+def write_example1(results: Path, out_dir: Path) -> list[Path]:
+    """Example 1: continuations of fixed test prompts by each generation's model (Markdown and CSV)."""
+    runs = load_runs(results)
+    rows = []
+    for s in [x for x in (MAIN, KEPT, REP) if x in runs] or sorted(runs):
+        seed, recs = next(iter(sorted(runs[s].items())))
+        for r in recs:
+            for i, ex in enumerate(r["examples"][:1]):
+                rows.append({"setting": s, "seed": seed, "generation": r["generation"], "prompt_index": i,
+                             "prompt": ex["prompt"], "continuation": ex["continuation"]})
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    out_dir = Path(out_dir)
+    paths = [atomic_write_text(out_dir / "llm_example1.csv", buf.getvalue())]
+    md = ["# Example 1: continuations of one fixed test prompt, by generation", "",
+          f"Prompt: `{rows[0]['prompt']}`", ""]
+    for s in dict.fromkeys(r["setting"] for r in rows):
+        md += [f"## {LABELS.get(s, s)} (seed {next(r['seed'] for r in rows if r['setting'] == s)})", "",
+               "| generation | continuation |", "| --- | --- |"]
+        md += [f"| {r['generation']} | {r['continuation'].replace('|', '/')} |" for r in rows if r["setting"] == s]
+        md.append("")
+    paths.append(atomic_write_text(out_dir / "llm_example1.md", "\n".join(md)))
+    return paths
+
+
+def draw_all(results: Path, out_dir: Path) -> list[Path]:
+    paths: list[Path] = []
+    for spec in FIGURES:
+        paths += spec.draw(Path(results), Path(out_dir))
+    return paths
+
+
+FIGURES = [
+    FigureSpec("llm-fig1", "per-sequence perplexity under generation 0, and test perplexity, per generation",
+               "Fig. 1b, 1c", COMMAND, draw_fig1),
+    FigureSpec("llm-repetition", "the same with a repetition penalty of 2.0", "section 'Ablation: Repetitions'",
+               COMMAND, draw_repetition),
+    FigureSpec("llm-groundtruth", "exact KL, tail mass and rare-token loss against the discrete chain "
+               "(synthetic language only)", "beyond the paper; cf. 'Discrete distributions with exact approximation'",
+               COMMAND, draw_groundtruth),
+    FigureSpec("llm-example1", "continuations of a fixed prompt by each generation (table)", "Example 1", COMMAND,
+               write_example1),
+]

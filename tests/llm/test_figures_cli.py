@@ -1,0 +1,66 @@
+"""Figures from a finished tiny run, the command line (exit status 2 on bad input), and the benchmark."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from collapse.cli import main
+from figures.llm import FIGURES, draw_all
+
+
+def test_figures_and_example_table_are_written(tiny_run, tmp_path):
+    _, out = tiny_run
+    paths = draw_all(out, tmp_path)
+    names = {p.name for p in paths}
+    for stem in ("llm_fig1", "llm_groundtruth"):
+        assert {f"{stem}.png", f"{stem}.pdf"} <= names
+    assert {"llm_example1.md", "llm_example1.csv"} <= names
+    assert all(p.stat().st_size > 0 for p in paths)
+    md = (tmp_path / "llm_example1.md").read_text()
+    assert "| 0 |" in md and "| 1 |" in md
+    assert {s.name for s in FIGURES} >= {"llm-fig1", "llm-repetition", "llm-groundtruth", "llm-example1"}
+
+
+def test_figures_command(tiny_run, tmp_path, capsys):
+    _, out = tiny_run
+    assert main(["figures", "llm", "--results", str(out), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "llm_fig1.png").exists()
+
+
+def test_figures_of_a_directory_without_results_is_exit_2(tmp_path, capsys):
+    assert main(["figures", "llm", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("collapse: error: results: expected") and "\n" not in err
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["--model", "no-such-org/no-such-model-xyz"], "model"),
+    (["--data", "/no/such/dir", "--model", "/no/such/model/dir"], "model"),
+    (["--block-size", "250"], "block_size"),
+], ids=["unknown-model-offline", "missing-dirs", "block-beyond-context"])
+def test_run_command_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys, argv, name):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    keep = tmp_path / "keep.txt"
+    keep.write_text("earlier")
+    code = main(["llm", "run", "--quick", "--no-progress", "--out", str(tmp_path)] + argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith(f"collapse: error: {name}: expected") and "\n" not in err
+    assert keep.read_text() == "earlier"
+
+
+def test_help_does_not_import_torch():
+    code = ("import sys; from collapse.cli import build_parser; build_parser(); "
+            "print(any(m in sys.modules for m in ('torch', 'transformers', 'matplotlib.pyplot')))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
+        == "False"
+
+
+def test_bench_measures_and_checks_batched_equals_single():
+    from llm.bench import measure
+
+    r = measure(prompts=4, single=2, new_tokens=4, num_beams=2, block_size=8, device="cpu")
+    assert r["batched_equals_one_at_a_time"] is True
+    assert r["train_tokens_per_s"] > 0 and r["beam_new_tokens_per_s"] > 0 and r["batched_speedup"] > 0
