@@ -113,4 +113,5 @@ RETRAIN = Claim(
     evidence=(Check("retrain-stationary", "simulation", "simulated stationary error matches", _check_retrain_sim),),
 )
 
+ORDER = 30
 CLAIMS = (FRESH_DATA, RETRAIN)

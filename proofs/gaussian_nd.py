@@ -171,4 +171,5 @@ THEOREM_3_1_ND = Claim(
     ),
 )
 
+ORDER = 20
 CLAIMS = (THEOREM_3_1_ND,)

@@ -1,5 +1,9 @@
 """Every check fails when the formula it checks is altered (a constant, a sign, an exponent).
 
+Mutations of the Gaussian claims are below; other topics add theirs in
+``tests/proofs/mutations_<topic>.py`` (a dict ``MUTATIONS`` from check name to a
+function of pytest's ``monkeypatch``), merged here.
+
 A verification that passes whatever the formula says is worse than none: for
 each check of each claim, a mutation below alters one formula in ``analytic``
 (or the fast sampler) and the check must then report ``fail`` or ``error``.
@@ -10,6 +14,8 @@ new check cannot be added without showing that it can fail.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 
 import pytest
 import sympy as sp
@@ -25,11 +31,21 @@ from simulate import gaussian_nd as SND
 M, n, s0, i, d = G.M, G.n, G.sigma0, G.i, D.d
 
 
+def _analytic_caches():
+    """Every cached derivation in every analytic module."""
+    import analytic
+
+    out = []
+    for info in pkgutil.iter_modules(analytic.__path__):
+        mod = importlib.import_module(f"analytic.{info.name}")
+        out += [f for f in vars(mod).values() if callable(getattr(f, "cache_clear", None))]
+    return out
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     """Derivations are cached; mutations must be seen, and must not leak into other tests."""
-    caches = (G.one_step, G.closed_forms, D.bartlett_gram_mean, D.one_step_nd, D.closed_forms_nd,
-              X.mix_recursion, X.mix_fixed_point, X.retrain_recursion)
+    caches = _analytic_caches()
     for f in caches:
         f.cache_clear()
     yield
@@ -128,6 +144,21 @@ MUTATIONS = {
     "retrain-contraction": lambda mp: mp.setattr(X, *_alter("retrain_recursion", lambda rn: (1 / rn[0], rn[1]), X)),
     "retrain-stationary": lambda mp: mp.setattr(X, *_alter("retrain_fixed_point", lambda e: 2 * e, X)),
 }
+
+
+def _merge_topic_tables() -> None:
+    """Other topics keep their mutations in tests/proofs/mutations_<topic>.py (a MUTATIONS dict)."""
+    import tests.proofs as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("mutations_"):
+            table = importlib.import_module(f"tests.proofs.{info.name}").MUTATIONS
+            clash = set(table) & set(MUTATIONS)
+            assert not clash, f"check names defined twice: {clash}"
+            MUTATIONS.update(table)
+
+
+_merge_topic_tables()
 
 
 def _all_checks():
