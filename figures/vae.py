@@ -45,15 +45,29 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
     paths = save(fig, out_dir, "vae_samples")
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    edges = np.linspace(-3, 3, 121)
+    # dimensions the generation-0 encoder actually uses (the rest sit at the prior, mean ~0,
+    # and would hide the shrinkage under a spike at 0)
+    spread = lat[0].std(axis=0)
+    active = np.flatnonzero(spread >= 0.25 * spread.max())
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1.6, 1]})
+    edges = np.linspace(-3, 3, 91)
     for g in range(G):
-        ax.hist(lat[g].ravel(), bins=edges, density=True, histtype="step", linewidth=1.4,
-                color=PALETTE[g % len(PALETTE)], label=f"generation {g}: std {std[g]:.3f}")
-    ax.set_xlabel("latent mean under the generation-0 encoder")
+        ax.hist(lat[g][:, active].ravel(), bins=edges, density=True, histtype="step", linewidth=1.4,
+                color=PALETTE[g % len(PALETTE)], label=f"generation {g}")
+    ax.set_xlabel(f"latent mean under the generation-0 encoder ({active.size} active of {lat.shape[2]} dims)")
     ax.set_ylabel("density")
-    ax.set_title(f"latent means of each generation's samples (real data: std {float(a['real_latent_std']):.3f})")
+    ax.set_title("latent means of each generation's samples")
     ax.legend()
+    ax2.plot(np.arange(G), std, "o-", color=PALETTE[0], label="this run (all dims)")
+    ax2.axhline(float(a["real_latent_std"]), color="0.5", linestyle=":", label="real data (this run)")
+    paper = [0.674, 0.608, 0.527, 0.468, 0.433]
+    ax2.plot(np.arange(len(paper)), paper, "s--", color="black", label="paper (MNIST)")
+    ax2.set_xlabel("generation")
+    ax2.set_ylabel("std of latent means")
+    ax2.set_xticks(np.arange(max(G, len(paper))))
+    ax2.set_title("spread of the latent means")
+    ax2.legend()
+    fig.tight_layout()
     paths += save(fig, out_dir, "vae_latents")
     plt.close(fig)
     return paths
