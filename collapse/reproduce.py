@@ -58,9 +58,22 @@ def _figure_part(figure: str, seed: int) -> Part:
     return Part(f"figure-{figure}", f"figure {figure}", dataclasses.asdict(config), run)
 
 
+def _family_part(name: str, seed: int) -> Part:
+    """A simulate/ family's quick experiment (resumable on its own) and its figure."""
+
+    def run(out: Path) -> list[Path]:
+        from figures.registry import all_figures
+        from simulate.experiments import QUICK
+
+        files = QUICK[name](out / "results", seed)
+        return list(files) + all_figures()[name].draw(out / "results", out / "figures")
+
+    return Part(f"figure-{name}", f"figure {name} (quick run)", {"seed": seed, "figure": name}, run)
+
+
 def parts(scale: str, seed: int) -> list[Part]:
     return [_verify_part(seed, thorough=scale == "full"), _figure_part("gaussian", seed),
-            _figure_part("gaussian-theory", seed)]
+            _figure_part("gaussian-theory", seed)] + [_family_part(n, seed) for n in ("discrete", "gmm", "vae")]
 
 
 def reproduce(out: Path, scale: str = "quick", seed: int = 20240724) -> int:

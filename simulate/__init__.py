@@ -9,6 +9,6 @@ This package never imports ``analytic``, ``proofs``, ``figures`` or ``llm``.
 """
 
 from simulate.base import Family
-from simulate.loop import REGIMES, run_generations
+from simulate.loop import REGIME_KINDS, REGIMES, LoopState, Regime, run_chain, run_generations
 
-__all__ = ["Family", "REGIMES", "run_generations"]
+__all__ = ["Family", "LoopState", "REGIMES", "REGIME_KINDS", "Regime", "run_chain", "run_generations"]
