@@ -6,9 +6,7 @@ absorbing. Exact values come from this matrix (the fundamental matrix
 N = (I - Q)^{-1} of its transient part for absorption times, matrix powers for the
 probability that the state is lost by generation t); the diffusion approximation
 solves the backward equation x(1 - x)/(2M) T''(x) = -1, T(0) = T(1) = 0, with
-:func:`sympy.dsolve`. For K types, the time until a single type remains is
-approximately -2M sum_k (1 - x_k) log(1 - x_k) (Littler 1975, the same equation
-with the multi-type generator).
+:func:`sympy.dsolve`.
 
 References: Shumailov et al. (2024), "Discrete distributions with exact
 approximation"; Ewens, Mathematical Population Genetics (2004), sections 3.3, 4.3.
@@ -23,7 +21,7 @@ import sympy as sp
 
 from collapse.validation import InvalidArgument, check_int
 
-__all__ = ["diffusion_time", "exact_absorption_times", "littler_time", "loss_by", "transition_matrix"]
+__all__ = ["diffusion_time", "exact_absorption_times", "loss_by", "transition_matrix"]
 
 x = sp.Symbol("x", positive=True)
 Msym = sp.Symbol("M", integer=True, positive=True)
@@ -47,11 +45,6 @@ def diffusion_time() -> sp.Expr:
     return sp.factor_terms(sp.simplify(T))
 
 
-def littler_time(p0) -> float:
-    """-2M sum_k (1 - x_k) log(1 - x_k) / M, i.e. in units of M generations (multiply by M)."""
-    p = np.asarray(p0, dtype=float)
-    p = p[(p > 0) & (p < 1)]
-    return float(-2 * np.sum((1 - p) * np.log(1 - p)))
 
 
 def transition_matrix(m: int, exact: bool = False):
