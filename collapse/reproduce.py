@@ -40,7 +40,11 @@ def _verify_part(seed: int, thorough: bool) -> Part:
             raise RuntimeError("some claims fail: see claims.md")
         return paths
 
-    return Part("verify", "machine-checked claims", {"seed": seed, "thorough": thorough}, run)
+    from proofs.registry import all_claims
+
+    # the claim ids are part of the config, so a run made before claims were added is redone
+    config = {"seed": seed, "thorough": thorough, "claims": [c.id for c in all_claims()]}
+    return Part("verify", "machine-checked claims", config, run)
 
 
 def _figure_part(figure: str, seed: int) -> Part:
@@ -99,7 +103,11 @@ def reproduce(out: Path, scale: str = "quick", seed: int = 20240724) -> int:
         save_json(rec_path, rec | {"meta": metadata(part.config, seed=seed)})
         records[part.name] = rec
     _summary(out, records, scale, seed)
+    from collapse.report import build
+
+    md, page = build(out, scale, seed)
     failed = [k for k, r in records.items() if r["status"] != "done"]
+    print(f"report: {page} (and {md.name})")
     print(f"run folder: {out}" + (f"; FAILED parts: {', '.join(failed)}" if failed else "; all parts done"))
     return 1 if failed else 0
 

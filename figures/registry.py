@@ -18,7 +18,9 @@ class FigureSpec:
     paper     where the paper shows it;
     command   the command that makes it from scratch;
     draw      ``draw(results_dir, out_dir) -> list[Path]`` writing PNG and PDF files;
-    results   the results file (relative to results_dir) that ``draw`` reads.
+    results   the results file (relative to results_dir) that ``draw`` reads;
+    describe  ``describe(results_dir) -> Description``: what the paper shows at that
+              place, what this run shows, and the numbers to set side by side.
     """
 
     name: str
@@ -27,6 +29,25 @@ class FigureSpec:
     command: str
     draw: Callable[[Path, Path], list[Path]]
     results: str = ""
+    describe: "Callable[[Path], Description] | None" = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Number:
+    """One of the paper's reported numbers beside this run's (``scale``: "same" or "reduced")."""
+
+    quantity: str
+    paper: str
+    run: str
+    scale: str
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Description:
+    paper: str
+    run: str
+    numbers: tuple[Number, ...] = ()
 
 
 def all_figures() -> dict[str, FigureSpec]:

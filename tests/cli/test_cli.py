@@ -153,6 +153,10 @@ def test_reproduce_resumes(tmp_path, monkeypatch):
     assert R.reproduce(out) == 0
     assert calls == ["figure-gaussian", "figure-gaussian-theory", "figure-gaussian"]
     assert (out / "figures" / "gaussian_single.png").exists() and (out / "README.md").exists()
+    page = (out / "report.html").read_text()
+    assert "data:image/png;base64,iVBOR" in page and "<table>" in page  # figures embedded as PNG
+    report = (out / "report.md").read_text()
+    assert "*In the paper" in report and "*This run:*" in report and "| quantity | paper | this run |" in report
 
 
 def test_reproduce_records_failing_part_and_continues(tmp_path, monkeypatch):
@@ -166,3 +170,4 @@ def test_reproduce_records_failing_part_and_continues(tmp_path, monkeypatch):
     assert R.reproduce(tmp_path) == 1
     assert json.loads((tmp_path / "parts" / "bad.json").read_text())["status"] == "failed"
     assert json.loads((tmp_path / "parts" / "ok.json").read_text())["status"] == "done"
+    assert "failed: bad" in (tmp_path / "report.md").read_text()
