@@ -7,6 +7,8 @@ import json
 from proofs.core import FAMILY_ALPHA, ClaimResult
 
 MARK = {"pass": "checked", "fail": "FAILED", "error": "ERROR", "cited": "cited"}
+#: what a passing step is called, by kind
+PASSED = {"symbolic": "checked", "certificate": "certified", "simulation": "consistent"}
 
 
 def _evidence(r: ClaimResult) -> str:
@@ -55,7 +57,8 @@ def markdown(results: list[ClaimResult], header: str = "") -> str:
     for r in results:
         out += ["", f"## {r.id}", "", f"**{r.title}** ({r.status})", "", f"> {r.statement}", "", f"Source: {r.source}", ""]
         for s in r.steps:
-            head = f"- **{s.name}** [{s.kind}: {MARK.get(s.status, s.status)}]"
+            mark = PASSED.get(s.kind, "checked") if s.status == "pass" else MARK.get(s.status, s.status)
+            head = f"- **{s.name}** [{s.kind}: {mark}]"
             if s.kind == "cited":
                 out.append(f"{head} {s.statement} ({s.reference})")
                 continue
