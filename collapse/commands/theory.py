@@ -65,6 +65,27 @@ def register(top, groups) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_mixing)
 
+    p = g.add_parser("rates", help="Poisson chain with MLE refits: extinction probability (Galton-Watson)")
+    p.add_argument("--count", type=positive_float, default=10.0, help="m = M lambda_0, the expected first count")
+    p.add_argument("--generations", "-n", type=int_at_least(0), default=100)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_rates)
+
+    p = g.add_parser("tails", help="Zipf data: unseen mass after T samples, and a tail cut at rank k")
+    p.add_argument("--beta", type=positive_float, default=2.0, help="Zipf exponent beta > 1")
+    p.add_argument("--samples", "-T", type=int_at_least(1), default=10000)
+    p.add_argument("--cut", "-k", type=int_at_least(1), default=None, help="rank at which the model's tail is cut")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_tails)
+
+    p = g.add_parser("regression", help="least squares on generated labels: replace against accumulate")
+    p.add_argument("--features", "-d", type=int_at_least(1), default=10)
+    p.add_argument("--rows", "-T", type=int_at_least(3), default=100)
+    p.add_argument("--generations", "-n", type=int_at_least(0), default=10)
+    p.add_argument("--noise", type=positive_float, default=1.0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_regression)
+
     p = g.add_parser("accumulate", help="Gaussian chain refitted on all data so far, against replace")
     p.add_argument("--samples", "-M", type=int_at_least(2), default=100)
     p.add_argument("--generations", "-n", type=int_at_least(0), default=1000)
@@ -153,3 +174,27 @@ def _accumulate(args) -> int:
            "accumulate_bound_E_dmu2": math.pi**2 / 6 * args.sigma0**2 / args.samples,
            "replace_E_dmu2": float(rep["Var_mu"]), "replace_E_sigma2": float(rep["E_sigma2"])}
     return _print(out, args.json, f"accumulate vs replace, {args.estimator}, M = {args.samples}, n = {args.generations}")
+
+
+def _rates(args) -> int:
+    from analytic.rates import extinction_values
+
+    ext = extinction_values(args.count, args.generations)
+    out = {"P_extinct_by_t": ext[-1], "P_survive_t": 1 - ext[-1]}
+    return _print(out, args.json, f"Poisson chain, m = M lambda_0 = {args.count}, t = {args.generations}")
+
+
+def _tails(args) -> int:
+    from analytic.tails import cut_test_error_value, unseen_mass_value
+
+    out = {"E_unseen_mass": unseen_mass_value(args.beta, args.samples)}
+    if args.cut is not None:
+        out["E_test_error_cut"] = cut_test_error_value(args.beta, args.samples, args.cut)
+    return _print(out, args.json, f"Zipf(beta = {args.beta}), T = {args.samples}")
+
+
+def _regression(args) -> int:
+    from analytic.regression_theory import risk_values
+
+    out = risk_values(args.features, args.rows, args.generations, args.noise)
+    return _print(out, args.json, f"least squares, d = {args.features}, T = {args.rows}, n = {args.generations}")
