@@ -162,3 +162,18 @@ def test_bad_rng_and_keep():
         simulate_gaussian(cfg, 42)
     with pytest.raises(InvalidArgument, match="keep"):
         simulate_gaussian(cfg, _rng(0), keep=[2])
+
+
+@given(m=st.sampled_from([10, 100, 1000, 10000]), est=estimators, seed=seeds, sigma0=sigma0s,
+       mu0=st.floats(-1e3, 1e3))
+def test_fit_sample_is_consistent(m, est, seed, sigma0, mu0):
+    """fit(sample(params, m)) recovers params with errors of order 1/sqrt(m) (exact laws: z tests)."""
+    alpha = per_assertion_alpha(2)
+    fam = SG.GaussianFamily(est)
+    C = 400
+    p = SG.GaussianParams(np.full(C, mu0), np.full(C, sigma0**2))
+    q = fam.fit(fam.sample(p, m, _rng(seed)))
+    assert_mean(q.mean, mu0, alpha, variance=sigma0**2 / m, what="fitted mean")
+    c = 1 / (m - 1) if est == "unbiased" else 1 / m
+    # fitted variance = c sigma0^2 chi2_{m-1}: mean c (m-1) sigma0^2, variance 2 c^2 (m-1) sigma0^4
+    assert_mean(q.var, c * (m - 1) * sigma0**2, alpha, variance=2 * c**2 * (m - 1) * sigma0**4, what="fitted variance")

@@ -78,3 +78,21 @@ def test_logdet_exact_when_covariance_underflows():
 def test_bad_config(kwargs, name):
     with pytest.raises(InvalidArgument, match=name):
         GaussianNDConfig(**(dict(n_chains=5, schedule=(10,), dim=2) | kwargs))
+
+
+@given(m=st.sampled_from([20, 200, 2000]), dim=st.integers(1, 4), seed=seeds)
+def test_fit_sample_is_consistent(m, dim, seed):
+    """The d-dimensional family: fitted means and covariances concentrate on the truth like 1/sqrt(m)."""
+    from simulate.gaussian_nd import GaussianNDFamily, GaussianNDParams
+
+    alpha = per_assertion_alpha(2)
+    A = np.tril(np.full((dim, dim), 0.4)) + np.eye(dim)
+    S = A @ A.T
+    C = 300
+    fam = GaussianNDFamily("unbiased")
+    q = fam.fit(fam.sample(GaussianNDParams(np.ones((C, dim)), np.broadcast_to(S, (C, dim, dim)).copy()), m,
+                           np.random.default_rng(seed)))
+    assert_mean(q.mean[:, -1], 1.0, alpha, variance=S[-1, -1] / m, what="fitted mean")
+    # unbiased sample covariance entry (i, j): variance (S_ii S_jj + S_ij^2) / (m - 1)
+    assert_mean(q.cov[:, 0, -1], S[0, -1], alpha, variance=(S[0, 0] * S[-1, -1] + S[0, -1] ** 2) / (m - 1),
+                what="fitted covariance")
