@@ -56,10 +56,18 @@ def _histograms(ax, runs: dict[int, list[dict]], key: str, xlabel: str, plt) -> 
     for g, v in enumerate(per_gen):
         ax.hist(v, bins=bins, histtype="step", density=True, color=cmap(g / max(1, n - 1)), lw=1.3,
                 label=f"gen {g}")
-    ax.set_xscale("log")
+    _plain_log_x(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
     ax.legend(ncol=2, fontsize=7)
+
+
+def _plain_log_x(ax) -> None:
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _test_panel(ax, runs_by_setting: dict[str, dict[int, list[dict]]], settings: list[str]) -> None:
@@ -72,6 +80,7 @@ def _test_panel(ax, runs_by_setting: dict[str, dict[int, list[dict]]], settings:
         ax.errorbar(g, mean, yerr=std, color=COLOURS.get(s, "grey"), marker="o", ms=3, capsize=2,
                     label=f"{LABELS.get(s, s)}: mean ± std of {len(p)} runs")
     ax.set_xlabel("generation")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("perplexity on the real test split")
     ax.legend(fontsize=7)
 
@@ -85,10 +94,11 @@ def draw_fig1(results: Path, out_dir: Path) -> list[Path]:
     for (left, right), s in zip(axes, settings):
         _histograms(left, runs[s], "perplexity_gen0", "perplexity of each training sequence under generation 0",
                     plt)
-        left.set_title(f"{LABELS.get(s, s)}: training data of each generation")
+        left.set_title(f"{LABELS.get(s, s)}: each generation's training data", fontsize=9)
         _test_panel(right, runs, [s])
-        right.set_title(f"{LABELS.get(s, s)}: model of each generation")
+        right.set_title(f"{LABELS.get(s, s)}: each generation's model", fontsize=9)
     fig.suptitle("Model collapse in language models (Fig. 1b, 1c)")
+    fig.tight_layout()
     paths = save(fig, out_dir, "llm_fig1")
     plt.close(fig)
     return paths
@@ -106,6 +116,7 @@ def draw_repetition(results: Path, out_dir: Path) -> list[Path]:
     _test_panel(right, runs, [s for s in (MAIN, REP) if s in runs])
     right.set_title("test perplexity per generation")
     fig.suptitle("Ablation: repetitions")
+    fig.tight_layout()
     paths = save(fig, out_dir, "llm_repetition")
     plt.close(fig)
     return paths
@@ -133,7 +144,7 @@ def draw_groundtruth(results: Path, out_dir: Path) -> list[Path]:
     q = lang.unigram()
     runs = load_runs(results)
     plt = setup()
-    fig, ax = plt.subplots(2, 2, figsize=(10.5, 7.6))
+    fig, ax = plt.subplots(2, 2, figsize=(10.5, 8.6))
     for s, seeds in runs.items():
         c = COLOURS.get(s, "grey")
         for a, get in ((ax[0, 0], lambda r: r["truth"]["kl"]),
@@ -163,8 +174,12 @@ def draw_groundtruth(results: Path, out_dir: Path) -> list[Path]:
     ax[1, 0].set(xlabel="generation", ylabel="true probability mass absent from the data",
                  title="what each generation's training data has lost")
     _loss_panel(ax[1, 1], results, runs, q, N, loss_by_frequency, chain_loss_probability)
-    for a in ax.ravel():
+    for a in (ax[0, 0], ax[0, 1], ax[1, 0]):
+        a.xaxis.get_major_locator().set_params(integer=True)
+    for a in ax[0]:
         a.legend(fontsize=7)
+    for a in ax[1]:
+        a.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     fig.suptitle("Against the ground truth (synthetic language)")
     fig.tight_layout()
     paths = save(fig, out_dir, "llm_groundtruth")
@@ -190,7 +205,12 @@ def _loss_panel(ax, results, runs, q, N, loss_by_frequency, chain_loss_probabili
         ax.plot(mid[count > 0], absent[count > 0], "o", color=colour, ms=4, label=f"gen {g} data (measured)")
         ax.plot(fine, chain_loss_probability(fine, g), color=colour, lw=1.2, ls="--",
                 label=f"gen {g}: discrete chain")
-    ax.set_xscale("log")
+    perfect = Path(results) / "data" / "truth_beam.npz"
+    if perfect.exists():
+        absent, count = loss_by_frequency(q, load_npz(perfect)[1]["blocks"], edges)
+        ax.plot(mid[count > 0], absent[count > 0], "x", color="grey", ms=5,
+                label="gen 1 data of the true model + beam search")
+    _plain_log_x(ax)
     ax.set(xlabel="expected count qN in the real training data", ylabel="fraction of tokens absent",
            title=f"loss of rare tokens ({LABELS.get(s, s)}, seed {seed})")
 

@@ -28,6 +28,21 @@ groundtruth exact scores under the true language; the discrete-chain prediction
 experiment  the resumable generational loop (:func:`run`, :func:`run_quick`)
 bench       training / generation throughput and batched-generation speed-up
 
+Use
+---
+Command line::
+
+    collapse llm run --quick            # offline: both settings + ablation, 2 seeds, 4 generations
+    collapse llm run                    # offline preset: 3 seeds, 6 generations, 512 blocks
+    collapse llm run --preset paper     # facebook/opt-125m on WikiText-2 (hub; a GPU: --device cuda)
+    collapse llm run --model DIR --data WIKITEXT_DIR   # local model and local WikiText-2 files
+    collapse figures llm --results results/llm
+    collapse bench llm
+
+Rerunning the same command resumes; other options on the same ``--out`` are
+refused. From Python: :func:`llm.experiment.run` (any
+:class:`llm.config.ExperimentConfig`) and :func:`llm.experiment.run_quick`.
+
 Nothing heavy is imported here: torch and transformers load inside functions.
 """
 

@@ -60,7 +60,6 @@ class SyntheticConfig:
     n_words: int = 400
     n_states: int = 8
     n_topics: int = 8
-    state_tilt: float = 2.5
     topic_tilt: float = 2.5
     zipf_exponent: float = 1.1
     mean_line_words: float = 20.0
@@ -68,8 +67,9 @@ class SyntheticConfig:
     train_tokens: int = 32768
     valid_tokens: int = 8192
     test_tokens: int = 8192
-    pretrain_tokens: int = 200_000
-    pretrain_epochs: int = 4
+    pretrain_tokens: int = 300_000
+    pretrain_epochs: int = 6
+    pretrain_mix: float = 0.5
     pretrain_lr: float = 3e-3
     arch: TinyOPT = TinyOPT()
 
@@ -106,6 +106,8 @@ class ExperimentConfig:
             raise InvalidArgument("seeds", "a non-empty list of distinct seeds", self.seeds)
         for s in self.seeds:
             check_int("seeds[]", s, minimum=0)
+        for s in self.settings:
+            self.train_config(s)  # validates the optimiser settings now, not at the first generation
         names = [s.name for s in self.settings]
         if not names or len(set(names)) != len(names):
             raise InvalidArgument("settings", "a non-empty list of settings with distinct names", names)

@@ -24,7 +24,6 @@ __all__ = [
 ]
 
 SPLITS = ("train", "valid", "test")
-_FILE_SPLITS = {"train": "train", "valid": "valid", "test": "test"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,9 +81,9 @@ def load_wikitext_dir(path: Path) -> Corpus:
     boundaries by :func:`split_articles`.
     """
     found: dict[str, Path] = {}
-    for split, stem in _FILE_SPLITS.items():
+    for split in SPLITS:
         for ext in ("raw", "tokens"):
-            f = path / f"wiki.{stem}.{ext}"
+            f = path / f"wiki.{split}.{ext}"
             if f.is_file():
                 found[split] = f
                 break

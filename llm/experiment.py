@@ -15,6 +15,7 @@ marks a finished generation)::
         scores.npz     per-sequence perplexity of train.npz under generation 0 (and the truth's NLL)
         metrics.json   test perplexity, ground-truth scores, Example-1 continuations
     OUT/summary.json, OUT/summary.csv  one row per setting / seed / generation
+    OUT/summary_by_generation.csv      mean and std over seeds per setting / generation
 
 Each generation starts from the pretrained weights and trains on the previous
 generation's generated blocks (setting 2: a random 10% replaced by real ones).
@@ -47,7 +48,7 @@ class Runtime:
     """How to run (not what): free to change between a run and its resume."""
 
     device: str = "cpu"
-    gen_batch_size: int = 32
+    gen_batch_size: int = 64
     eval_batch_size: int = 64
     progress: bool = True
     threads: int = 0
@@ -138,7 +139,7 @@ def _prepare_synthetic(cfg: ExperimentConfig, out: Path, rt: Runtime) -> World:
 
     syn = cfg.synthetic
     ss = np.random.SeedSequence(cfg.data_seed).spawn(6)
-    shape = dict(n_words=syn.n_words, n_states=syn.n_states, n_topics=syn.n_topics, state_tilt=syn.state_tilt,
+    shape = dict(n_words=syn.n_words, n_states=syn.n_states, n_topics=syn.n_topics,
                  topic_tilt=syn.topic_tilt, zipf_exponent=syn.zipf_exponent, mean_line_words=syn.mean_line_words,
                  topic_switch=syn.topic_switch)
     lang = make_language(np.random.default_rng(ss[0]), **shape)
@@ -155,7 +156,8 @@ def _prepare_synthetic(cfg: ExperimentConfig, out: Path, rt: Runtime) -> World:
         _save_blocks(path, cfg, "synthetic hidden-Markov language", blocks)
     pre = out / "pretrained"
     if not (pre / "config.json").exists():
-        pre_lang = make_language(np.random.default_rng(ss[0]), dynamics_rng=np.random.default_rng(ss[4]), **shape)
+        pre_lang = make_language(np.random.default_rng(ss[0]), dynamics_rng=np.random.default_rng(ss[4]),
+                                 dynamics_mix=syn.pretrain_mix, **shape)
         lines = pre_lang.sample_lines(syn.pretrain_tokens, np.random.default_rng(ss[5]))
         pre_blocks = build_blocks(tokenize_lines(tok, [lang.line_text(x) for x in lines]), cfg.block_size)
         _pretrain_standin(cfg, tok, pre_blocks, pre, rt, seed=int(ss[5].generate_state(1)[0]))
@@ -270,7 +272,6 @@ def run_chain(cfg: ExperimentConfig, world: World, setting: Setting, seed: int, 
     from tqdm.auto import tqdm
 
     from llm.generate import beam_generate
-    from llm.model import load_checkpoint
 
     streams = np.random.SeedSequence(seed).spawn(cfg.generations)
     gen0 = None
@@ -286,7 +287,6 @@ def run_chain(cfg: ExperimentConfig, world: World, setting: Setting, seed: int, 
         model = _trained_model(cfg, world, setting, seed, g, out, rt, torch_seed)
         _notify(on_saved, d / "model.safetensors")
         if g + 1 < cfg.generations and not (d / "generated.npz").exists():
-            train, _ = _train_data(cfg, world, setting, seed, g, out, None)
             new = beam_generate(model, world.blocks["train"], new_tokens=cfg.new_tokens, num_beams=cfg.num_beams,
                                 repetition_penalty=setting.repetition_penalty, batch_size=rt.gen_batch_size,
                                 device=rt.device, progress=rt.progress)
@@ -382,6 +382,25 @@ def write_summary(cfg: ExperimentConfig, out: Path) -> None:
     w.writeheader()
     w.writerows(rows)
     atomic_write_text(out / "summary.csv", buf.getvalue())
+    atomic_write_text(out / "summary_by_generation.csv", _by_generation(rows))
+
+
+def _by_generation(rows: list[dict]) -> str:
+    """Mean and standard deviation over seeds of the headline numbers, per setting and generation."""
+    keys = [k for k in SUMMARY_FIELDS[3:] if any(r[k] is not None for r in rows)]
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["setting"], r["generation"]), []).append(r)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["setting", "generation", "runs"] + [f"{k}_{s}" for k in keys for s in ("mean", "std")])
+    for (setting, g), rs in groups.items():
+        stats = []
+        for k in keys:
+            v = np.array([r[k] for r in rs], dtype=float)
+            stats += [v.mean(), v.std()]
+        w.writerow([setting, g, len(rs)] + [f"{x:.6g}" for x in stats])
+    return buf.getvalue()
 
 
 def load_summary(out: Path) -> tuple[ExperimentConfig, list[dict]]:

@@ -125,30 +125,32 @@ def make_language(
     n_states: int = 8,
     n_topics: int = 8,
     zipf_exponent: float = 1.1,
-    state_tilt: float = 2.5,
     topic_tilt: float = 2.5,
     mean_line_words: float = 20.0,
     topic_switch: float = 0.1,
     dynamics_rng: np.random.Generator | None = None,
+    dynamics_mix: float = 0.5,
 ) -> HiddenMarkovLanguage:
     """Draw a ground-truth language: word classes inside persistent topics.
 
     The hidden state is ``(topic m, class s)`` plus one line-boundary state per
     topic, ``S = n_topics * (n_states + 1)`` states in all. Word class ``s`` of
     topic ``m`` emits word ``w`` with probability proportional to
-    ``r_w ** -zipf_exponent * exp(state_tilt Z[s, w] + topic_tilt Y[m, w])``
-    (``r_w`` the word's rank, ``Z``, ``Y`` standard normal): a Zipf marginal,
-    class-specific words, and topic words that make a text's continuation depend
-    on its prompt. Classes move by ``A`` (no class follows itself) and end the
-    line with probability ``1 / mean_line_words``; at a line boundary the topic
-    changes with probability ``topic_switch``.
+    ``r_w ** -zipf_exponent * exp(topic_tilt Y[m, w])`` if ``w`` belongs to class
+    ``s`` and 0 otherwise (``r_w`` the word's rank, ``Y`` standard normal; every
+    word has one class, as a part of speech). So the marginal is Zipf-like,
+    topic words make a text's continuation depend on its prompt, and, since
+    classes move by ``A`` with no class following itself, no word ever follows
+    itself. Lines end with probability ``1 / mean_line_words`` after each word;
+    at a line boundary the topic changes with probability ``topic_switch``.
 
     Parameters
     ----------
-    rng : draws the words and emissions (and the dynamics unless ``dynamics_rng`` is given).
-    dynamics_rng : draws ``A``, the classes' start distribution and the topic weights;
-        a second language with the same ``rng`` seed and another ``dynamics_rng`` has the
-        same vocabulary and emissions but other dynamics (the stand-in's pretraining text).
+    rng : draws everything: words, classes, emissions and dynamics.
+    dynamics_rng, dynamics_mix : if given, a second set of dynamics (``A``, the classes'
+        start distribution, the topic weights) is drawn from ``dynamics_rng`` and mixed
+        in with weight ``dynamics_mix``: the same ``rng`` seed then gives a related
+        language, same words and emissions, other grammar (the stand-in's pretraining text).
 
     Returns
     -------
@@ -156,6 +158,10 @@ def make_language(
     """
     n_words = check_int("n_words", n_words, minimum=2)
     K = check_int("n_states", n_states, minimum=1)
+    if n_words < K:
+        from collapse.validation import InvalidArgument
+
+        raise InvalidArgument("n_words", f"at least n_states={K} words (one class each)", n_words)
     M = check_int("n_topics", n_topics, minimum=1)
     alpha = check_positive_real("zipf_exponent", zipf_exponent)
     if not (isinstance(mean_line_words, (int, float)) and mean_line_words > 1.0):
@@ -165,16 +171,19 @@ def make_language(
     words = word_list(n_words, rng)
     n_spec, S = len(SPECIALS), M * (K + 1)
     base = np.arange(1, n_words + 1, dtype=float) ** -alpha
-    z, y = rng.standard_normal((K, n_words)), rng.standard_normal((M, n_words))
-    drng = dynamics_rng if dynamics_rng is not None else rng
-    A = _no_self_loops(drng.dirichlet(np.full(K, 0.5), size=K))
-    start, topic_w = drng.dirichlet(np.ones(K)), drng.dirichlet(np.full(M, 2.0))
+    word_class = rng.permutation(np.arange(n_words) % K)  # every class gets words of every rank range
+    member = word_class[None, :] == np.arange(K)[:, None]  # (K, n_words)
+    y = rng.standard_normal((M, n_words))
+    A, start, topic_w = _dynamics(rng, K, M)
+    if dynamics_rng is not None:
+        A, start, topic_w = ((1 - dynamics_mix) * a + dynamics_mix * b
+                             for a, b in zip((A, start, topic_w), _dynamics(dynamics_rng, K, M)))
     p_stop = 1.0 / mean_line_words
     emission = np.zeros((S, n_spec + n_words))
     transition = np.zeros((S, S))
     for m in range(M):
         o, b = m * (K + 1), m * (K + 1) + K  # first word state and boundary state of topic m
-        w = base * np.exp(state_tilt * z + topic_tilt * y[m])  # (K, n_words)
+        w = member * (base * np.exp(topic_tilt * y[m]))  # (K, n_words)
         emission[o:b, n_spec:] = w / w.sum(axis=1, keepdims=True)
         emission[b, NL_ID] = 1.0
         transition[o:b, o:b] = (1.0 - p_stop) * A
@@ -183,6 +192,12 @@ def make_language(
             stay = (1.0 - topic_switch) * (m2 == m) + topic_switch * topic_w[m2]
             transition[b, m2 * (K + 1):m2 * (K + 1) + K] = stay * start
     return HiddenMarkovLanguage(transition=transition, emission=emission, words=words)
+
+
+def _dynamics(rng: np.random.Generator, K: int, M: int):
+    """Class transitions (no self-loops), the classes' start distribution, the topic weights."""
+    return _no_self_loops(rng.dirichlet(np.full(K, 0.5), size=K)), rng.dirichlet(np.ones(K)), \
+        rng.dirichlet(np.full(M, 2.0))
 
 
 def _no_self_loops(rows: np.ndarray) -> np.ndarray:

@@ -35,11 +35,14 @@ def register(top, groups) -> None:
     r.add_argument("--block-size", type=int_at_least(2))
     r.add_argument("--new-tokens", type=int_at_least(1))
     r.add_argument("--num-beams", type=int_at_least(1))
-    r.add_argument("--lr", type=positive_float)
+    r.add_argument("--lr", type=positive_float, help="AdamW learning rate (paper 2e-5; offline presets 1e-3)")
+    r.add_argument("--min-lr", type=positive_float, help="end of the cosine schedule (paper 1e-6)")
+    r.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 0.01, torch's)")
+    r.add_argument("--schedule", choices=("epoch", "step"), help="cosine annealed per epoch (release) or per step")
     r.add_argument("--batch-size", type=int_at_least(1))
     r.add_argument("--max-blocks", type=int_at_least(0), help="use only the first N blocks of every split")
     r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    r.add_argument("--gen-batch-size", type=int_at_least(1), default=32, help="prompts per beam-search batch")
+    r.add_argument("--gen-batch-size", type=int_at_least(1), default=64, help="prompts per beam-search batch")
     r.add_argument("--threads", type=int_at_least(0), default=0, help="torch CPU threads (0: torch's default)")
     r.add_argument("--no-progress", action="store_true")
     r.set_defaults(func=_run)
@@ -53,7 +56,7 @@ def register(top, groups) -> None:
     b = groups["bench"].add_parser("llm", help="training / beam-search tokens per second; batched vs one-at-a-time",
                                    description="Throughput of the tiny stand-in on this machine, and the speed-up "
                                                "of batched beam search over one prompt at a time (target >= 5x).")
-    b.add_argument("--prompts", type=int_at_least(1), default=32)
+    b.add_argument("--prompts", type=int_at_least(1), default=64, help="prompts in the batched run (default 64)")
     b.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     b.add_argument("--out", type=Path, default=None, help="also save the numbers as JSON here")
     b.set_defaults(func=_bench)
@@ -65,7 +68,8 @@ def _run(args: argparse.Namespace) -> int:
 
     name = args.preset or ("quick" if args.quick else "offline")
     overrides = dict(model=args.model, data=args.data, generations=args.generations, block_size=args.block_size,
-                     new_tokens=args.new_tokens, num_beams=args.num_beams, lr=args.lr, batch_size=args.batch_size,
+                     new_tokens=args.new_tokens, num_beams=args.num_beams, lr=args.lr, min_lr=args.min_lr,
+                     weight_decay=args.weight_decay, schedule=args.schedule, batch_size=args.batch_size,
                      max_blocks=args.max_blocks)
     if args.model and args.model != "synthetic" and not args.data:
         overrides["data"] = "wikitext"

@@ -91,6 +91,8 @@ def test_sampled_text_has_the_true_unigram_frequencies():
     se = np.sqrt(q * (1 - q) / len(stream))
     assert np.all(np.abs(emp - q) <= 8 * se + 1e-12)
     assert not np.any((stream[1:] == NL_ID) & (stream[:-1] == NL_ID))
+    assert not np.any(stream[1:] == stream[:-1])  # no class follows itself, every word has one class
+    assert np.all(np.diag(lang.bigram()) == 0)
 
 
 def _brute_force_probability(lang: HiddenMarkovLanguage, x, prior):

@@ -37,6 +37,15 @@ def test_run_writes_every_generation(tiny_run):
         assert not (d / "gen01" / "generated.npz").exists()  # the last generation writes no data
 
 
+def test_summary_by_generation_has_one_row_per_setting_and_generation(tiny_run):
+    import csv
+
+    cfg, out = tiny_run
+    rows = list(csv.DictReader((out / "summary_by_generation.csv").read_text().splitlines()))
+    assert len(rows) == len(cfg.settings) * cfg.generations
+    assert all(r["runs"] == str(len(cfg.seeds)) and float(r["test_perplexity_mean"]) > 1 for r in rows)
+
+
 def test_generation_zero_scores_its_own_data_with_the_generation_zero_model(tiny_run):
     """Scores of generation 0's data equal the test-free recomputation with the saved generation-0 model."""
     from llm.evaluate import sequence_perplexity
@@ -182,3 +191,19 @@ def test_real_wikitext_path_with_a_local_model(shared_dir, tiny_lm, tmp_path):
     assert [r["generation"] for r in rows] == [0, 1] and all(r["truth_kl"] is None for r in rows)
     note = load_npz(tmp_path / "out" / "data" / "blocks.npz")[0]["note"]
     assert "cut 80/10/10" in note
+
+
+def test_quick_preset_covers_both_settings_the_ablation_and_two_seeds():
+    from llm.config import preset
+
+    cfg = preset("quick")
+    assert {s.name for s in cfg.settings} == {"no-data-kept", "10pct-kept", "repetition-penalty"}
+    assert len(cfg.seeds) >= 2 and cfg.generations >= 3
+    kept = cfg.setting("10pct-kept")
+    assert (kept.epochs, kept.keep_real) == (10, 0.1) and cfg.setting("no-data-kept").epochs == 5
+    assert cfg.setting("repetition-penalty").repetition_penalty == 2.0
+    paper = preset("paper")
+    assert (paper.model, paper.data, paper.lr, paper.min_lr, paper.batch_size) == (
+        "facebook/opt-125m", "wikitext", 2e-5, 1e-6, 128)
+    assert (paper.block_size, paper.new_tokens, paper.num_beams, len(paper.seeds), paper.generations) == (
+        64, 64, 5, 5, 10)

@@ -61,6 +61,6 @@ def test_help_does_not_import_torch():
 def test_bench_measures_and_checks_batched_equals_single():
     from llm.bench import measure
 
-    r = measure(prompts=4, single=2, new_tokens=4, num_beams=2, block_size=8, device="cpu")
+    r = measure(prompts=4, single=2, new_tokens=4, num_beams=2, block_size=8, device="cpu", repeats=1)
     assert r["batched_equals_one_at_a_time"] is True
     assert r["train_tokens_per_s"] > 0 and r["beam_new_tokens_per_s"] > 0 and r["batched_speedup"] > 0
