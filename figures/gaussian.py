@@ -106,7 +106,7 @@ def describe(results_dir: Path):
                "grow with the generation when data are replaced, and stay small when all data are kept."),
         run=(f"With M = {m}, after {G} generations the RMS error of the mean is {rep:.3f} sigma_0 when data are replaced "
              f"(closed form {th_mu[-1]:.3f}) and {acc:.4f} sigma_0 when they accumulate."),
-        numbers=(Number("single Gaussian, sample sizes and generations", f"{{100, 500, 1000, 10000}}, 1000",
+        numbers=(Number("single Gaussian, sample sizes and generations", "{100, 500, 1000, 10000}, 1000",
                         "{" + ", ".join(map(str, sorted(config.sample_sizes))) + f"}}, {G}",
                         "same" if G >= 1000 and set(config.sample_sizes) >= {100, 500, 1000, 10000} else "reduced"),),
     )

@@ -27,7 +27,6 @@ def _recursions(estimator: str) -> dict[str, tuple[sp.Expr, object]]:
     """(initial value, step) of each closed form's moment recursion (see analytic docs)."""
     s = G.one_step(estimator)
     forms = G.closed_forms(estimator)
-    n = G.n
     e2 = forms["E_sigma2"]
     return {
         "E_sigma2r": (G.sigma0 ** (2 * G.r), lambda f, n: s["rho_r"] * f),

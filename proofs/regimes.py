@@ -18,7 +18,7 @@ from proofs.stats import bonferroni, mean_z_p
 from proofs.symbolic import induction, is_zero
 from simulate.discrete import DiscreteConfig, simulate_discrete
 from simulate.gaussian import GaussianConfig, simulate_gaussian
-from simulate.kde import KDEFamily, KDEParams
+from simulate.kde import KDEFamily
 from simulate.loop import run_generations
 
 ORDER = 35

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -10,10 +9,6 @@ from pathlib import Path
 from collapse.commands._args import add_seed, int_at_least, positive_float
 
 ESTIMATORS = ("unbiased", "mle")  # mirrors analytic.gaussian.ESTIMATORS without importing sympy
-
-
-def _schedule(text: str) -> str:
-    return text
 
 
 def register(top, groups) -> None:
