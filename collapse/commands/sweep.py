@@ -1,0 +1,167 @@
+"""``collapse sweep GRID.toml``: run a grid of simulations (locally or on Dask); ``collapse figures sweep``.
+
+The engine is :mod:`simulate.sweep`. The closed-form values written beside the
+simulated metrics come from :mod:`analytic` and are joined here, at the
+application layer, because :mod:`simulate` does not import :mod:`analytic`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from collapse.commands._args import int_at_least
+
+
+def register(top, groups) -> None:
+    p = top.add_parser(
+        "sweep", help="run a grid of simulation configs (local processes or a Dask cluster), resumably",
+        description="Run every cell of GRID.toml (a family and values per parameter; the Cartesian product "
+                    "is the grid) whose result is missing under --out, one result file per cell named by "
+                    "the cell's config hash, then write summary.csv (and summary.parquet with pyarrow). "
+                    "Rerunning resumes: finished cells are never recomputed or overwritten.")
+    p.add_argument("grid", type=Path, metavar="GRID.toml", help="grid file (see examples/sweep_gaussian.toml)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local: processes on this machine; dask: a dask.distributed scheduler (pip install "
+                        "'collapse-toolkit[sweep]')")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster)")
+    p.add_argument("--workers", type=int_at_least(1), default=None,
+                   help="processes (local) or LocalCluster workers (dask); default: this machine's cores")
+    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/sweep/<grid file name>)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_sweep)
+
+    p = groups["figures"].add_parser(
+        "sweep", help="any metric of a sweep against any swept parameter",
+        description="Plot a metric of summary.csv against a parameter, one line per value of --hue; points are "
+                    "means over the remaining cells (e.g. seeds) with standard-error bars; the closed form "
+                    "(theory_<metric>), where there is one, is drawn dashed.")
+    p.add_argument("--run", type=Path, required=True, help="sweep run folder (holds summary.csv)")
+    p.add_argument("--metric", required=True, help="a metric column, e.g. w2sq, sigma2, heterozygosity")
+    p.add_argument("--x", required=True, help="a swept parameter for the x axis, e.g. samples")
+    p.add_argument("--hue", default=None, help="a parameter to draw one line per value of")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
+    p.set_defaults(func=_figure)
+
+
+def _sweep(args) -> int:
+    import time
+
+    from collapse.validation import InvalidArgument
+    from simulate.sweep import SweepError, load_grid, run_sweep, summarize, write_summary
+
+    grid = load_grid(args.grid)
+    if args.scheduler and args.executor != "dask":
+        raise InvalidArgument("--scheduler", "--executor dask with a scheduler address", args.scheduler)
+    if args.executor == "dask":
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise InvalidArgument("--executor", "dask.distributed installed (pip install 'dask[distributed]')",
+                                  "dask") from None
+    out = args.out if args.out is not None else Path("runs/sweep") / args.grid.stem
+    t0 = time.perf_counter()
+    try:
+        rep = run_sweep(grid, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                        progress=not args.no_progress)
+    except SweepError as exc:
+        print(f"collapse sweep: {exc}", file=sys.stderr)
+        write_summary(summarize(grid, out, theory_values), out)
+        return 1
+    paths = write_summary(summarize(grid, out, theory_values), out)
+    print(f"sweep {grid.name} ({grid.family}): {rep.total} cells, {rep.skipped} already done, {rep.ran} ran "
+          f"in {rep.wall_s:.2f} s ({args.executor}); total {time.perf_counter() - t0:.2f} s")
+    print("summary: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _figure(args) -> int:
+    from figures.sweep import plot_sweep
+
+    for path in plot_sweep(args.run, args.metric, args.x, hue=args.hue, out_dir=args.out):
+        print(path)
+    return 0
+
+
+# ---- closed forms beside the simulated metrics --------------------------------------------
+
+def _float(expr, **values: float) -> float:
+    """Evaluate a sympy expression, substituting its free symbols by name."""
+    import sympy as sp
+
+    missing = {s.name for s in expr.free_symbols} - set(values)
+    assert not missing, f"no value for {missing}"
+    return float(sp.N(expr.subs({s: values[s.name] for s in expr.free_symbols}).doit(), 20))
+
+
+def theory_values(family: str, params: Mapping[str, Any]) -> dict[str, float]:
+    """Closed-form expectations of the sweep metrics of one cell, keyed by metric name.
+
+    Only where :mod:`analytic` has the exact value for the cell's regime; an empty
+    dict otherwise. Values do not depend on ``seed`` or ``chains``, so they are
+    cached on the rest of the parameters.
+    """
+    keep = tuple(sorted((k, v) for k, v in params.items() if k not in ("seed", "chains", "sampler")))
+    return dict(_theory_cached(family, keep))
+
+
+@functools.cache
+def _theory_cached(family: str, items: tuple) -> tuple[tuple[str, float], ...]:
+    fn = _THEORY.get(family)
+    return tuple(fn(dict(items)).items()) if fn is not None else ()
+
+
+def _gaussian_theory(p: dict) -> dict[str, float]:
+    from analytic import numeric as N
+
+    if p["regime"] == "accumulate":
+        v = N.gaussian_accumulate_values(p["estimator"], [p["samples"]] * p["generations"], p["sigma0"], dps=20)
+        return {"dmu2": float(v["E_dmu2"][-1]), "sigma2": float(v["E_sigma2"][-1])}
+    v = N.gaussian_values(p["estimator"], p["samples"], p["generations"], p["sigma0"], dps=20)
+    return {"dmu2": float(v["Var_mu"]), "sigma2": float(v["E_sigma2"]), "log_sigma2": float(v["E_log_sigma2"]),
+            "w2sq": float(v["E_W2sq"])}
+
+
+def _nd_theory(p: dict) -> dict[str, float]:
+    from analytic.gaussian_nd import evaluate_nd
+
+    if p["regime"] != "replace":
+        return {}
+    v = evaluate_nd(p["estimator"], p["samples"], p["generations"], p["dim"], dps=20)
+    d = p["dim"]  # Sigma_0 = I: traces are d times the factors, log det Sigma_0 = 0
+    return {"dmu2": d * v["Cov_mu_factor"], "trace_cov": d * v["E_Sigma_factor"], "logdet": v["E_logdet"]}
+
+
+def _discrete_theory(p: dict) -> dict[str, float]:
+    from analytic import discrete as D
+
+    if p["regime"] != "replace":
+        return {}
+    return {"heterozygosity": _float(D.expected_heterozygosity(), H0=1 - 1 / p["states"], M=p["samples"],
+                                     t=p["generations"])}
+
+
+def _kde_theory(p: dict) -> dict[str, float]:
+    from analytic import mixing as X
+
+    if p["regime"] != "replace":
+        return {}
+    # the metric is the variance of D_{n-1}, the last training set; p_0 = N(0, 1)
+    return {"var": _float(X.kde_variance()[0], sigma0=1.0, h=p["bandwidth"], M=p["samples"], g=p["generations"] - 1)}
+
+
+def _regression_theory(p: dict) -> dict[str, float]:
+    from analytic import mixing as X
+
+    risk = X.replace_risk() if p["regime"] == "replace" else X.accumulate_risk()
+    v = p["noise"] ** 2 * p["dim"] / p["samples"]  # one refit's in-sample excess risk, fixed design
+    return {"risk": _float(risk, v=v, g=p["generations"])}
+
+
+_THEORY = {"gaussian": _gaussian_theory, "gaussian-nd": _nd_theory, "discrete": _discrete_theory,
+           "kde": _kde_theory, "regression": _regression_theory}
+

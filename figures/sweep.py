@@ -1,0 +1,138 @@
+"""Any metric of a sweep against any swept parameter, with the closed form where there is one.
+
+Reads ``summary.csv`` of a sweep run folder (written by ``collapse sweep``, see
+:mod:`simulate.sweep`). Each point is the mean of the metric over the cells that
+share its (x, hue) values, usually the seeds; its error bar is the standard
+error over those cells, or the within-cell ``<metric>_se`` (over chains) when
+there is only one. ``theory_<metric>``, where present, is drawn dashed.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from collapse.validation import InvalidArgument, check_choice
+
+__all__ = ["aggregate", "plot_sweep", "read_summary"]
+
+
+def _value(text: str) -> Any:
+    if text == "":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def read_summary(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The rows of ``run_dir/summary.csv``, numbers parsed."""
+    path = Path(run_dir) / "summary.csv"
+    if not path.exists():
+        raise InvalidArgument("--run", "a sweep run folder holding summary.csv (run `collapse sweep` first)",
+                              str(run_dir))
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [{k: _value(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _mean_se(values: list[float]) -> tuple[float, float]:
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, math.nan
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
+
+
+def aggregate(rows: list[dict[str, Any]], metric: str, x: str, hue: str | None = None) -> dict[Any, dict[str, list]]:
+    """Per hue value: sorted ``x``, ``mean``, ``se`` and ``theory`` (None where absent) lists."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[(row.get(hue) if hue else None, row[x])].append(row)
+    out: dict[Any, dict[str, list]] = defaultdict(lambda: {"x": [], "mean": [], "se": [], "theory": []})
+    for (h, xv), members in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), _sort_key(kv[0][1]))):
+        mean, se = _mean_se([float(m[metric]) for m in members])
+        if len(members) == 1 and members[0].get(f"{metric}_se") is not None:
+            se = float(members[0][f"{metric}_se"])
+        theory = [m.get(f"theory_{metric}") for m in members]
+        line = out[h]
+        line["x"].append(xv)
+        line["mean"].append(mean)
+        line["se"].append(se)
+        line["theory"].append(theory[0] if theory and None not in theory else None)
+    return dict(out)
+
+
+def _sort_key(v: Any) -> tuple:
+    return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
+
+
+def _columns(run_dir: Path, rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(parameters, metrics) of a summary: the parameters are the grid's axes (grid.json)."""
+    import json
+
+    grid = run_dir / "grid.json"
+    if not grid.exists():
+        raise InvalidArgument("--run", "a sweep run folder holding grid.json", str(run_dir))
+    params = list(json.loads(grid.read_text(encoding="utf-8"))["axes"])
+    skip = {"key", "family", "wall_s", *params}
+    metrics = [c for c in rows[0] if c not in skip and not c.endswith("_se") and not c.startswith("theory_")]
+    return params, metrics
+
+
+def _log_scale(values: list[Any]) -> bool:
+    nums = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+    return len(nums) == len(values) and bool(nums) and min(nums) > 0 and max(nums) / min(nums) >= 50
+
+
+def plot_sweep(run_dir: str | Path, metric: str, x: str, *, hue: str | None = None,
+               out_dir: str | Path | None = None) -> list[Path]:
+    """Draw ``metric`` against parameter ``x`` (one line per ``hue`` value); save PNG and PDF.
+
+    Returns the written paths (``sweep_<metric>_vs_<x>[_by_<hue>].png/.pdf``).
+    """
+    from figures.style import PALETTE, THEORY_STYLE, save, setup
+
+    rows = read_summary(run_dir)
+    if not rows:
+        raise InvalidArgument("--run", "a summary with at least one finished cell", str(run_dir))
+    params, metrics = _columns(Path(run_dir), rows)
+    check_choice("--metric", metric, metrics)
+    check_choice("--x", x, params)
+    if hue is not None:
+        check_choice("--hue", hue, [p for p in params if p != x])
+    lines = aggregate(rows, metric, x, hue)
+    categorical = not all(isinstance(v, (int, float)) for v in (r[x] for r in rows))
+    plt = setup()
+    fig, ax = plt.subplots(figsize=(5.6, 3.9))
+    labels = sorted({str(r[x]) for r in rows}) if categorical else None
+    for j, (h, line) in enumerate(lines.items()):
+        xs = [labels.index(str(v)) for v in line["x"]] if categorical else line["x"]
+        colour = PALETTE[j % len(PALETTE)]
+        ax.errorbar(xs, line["mean"], yerr=[0 if math.isnan(s) else s for s in line["se"]], marker="o",
+                    markersize=4, capsize=2, color=colour, label=f"{hue} = {h}" if hue else "simulated")
+        if any(t is not None for t in line["theory"]):
+            pts = [(a, t) for a, t in zip(xs, line["theory"]) if t is not None]
+            ax.plot(*zip(*pts), **{**THEORY_STYLE, "color": colour},
+                    label="closed form (dashed)" if j == 0 else None)
+    if categorical:
+        ax.set_xticks(range(len(labels)), labels)
+    elif _log_scale([r[x] for r in rows]):
+        ax.set_xscale("log")
+    if _log_scale([m for line in lines.values() for m in line["mean"]]):
+        ax.set_yscale("log")
+    family = rows[0].get("family", "")
+    others = [p for p in params if p not in (x, hue) and len({r[p] for r in rows}) > 1]
+    ax.set_xlabel(x)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{family} sweep: {metric} vs {x}" + (f" (mean over {', '.join(others)})" if others else ""))
+    ax.legend()
+    stem = f"sweep_{metric}_vs_{x}" + (f"_by_{hue}" if hue else "")
+    paths = save(fig, Path(out_dir) if out_dir is not None else Path(run_dir), stem)
+    plt.close(fig)
+    return paths
