@@ -55,7 +55,7 @@ def aggregate(rows: list[dict[str, Any]], metric: str, x: str, hue: str | None =
     for row in rows:
         groups[(row.get(hue) if hue else None, row[x])].append(row)
     out: dict[Any, dict[str, list]] = defaultdict(lambda: {"x": [], "mean": [], "se": [], "theory": []})
-    for (h, xv), members in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), _sort_key(kv[0][1]))):
+    for (h, xv), members in sorted(groups.items(), key=lambda kv: (_sort_key(kv[0][0]), _sort_key(kv[0][1]))):
         mean, se = _mean_se([float(m[metric]) for m in members])
         if len(members) == 1 and members[0].get(f"{metric}_se") is not None:
             se = float(members[0][f"{metric}_se"])
@@ -69,6 +69,7 @@ def aggregate(rows: list[dict[str, Any]], metric: str, x: str, hue: str | None =
 
 
 def _sort_key(v: Any) -> tuple:
+    """Numbers in numeric order, then everything else as text (None for a missing hue)."""
     return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
 
 

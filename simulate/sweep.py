@@ -234,7 +234,7 @@ def _local(cells: Sequence[Cell], workers: int) -> Iterator[Outcome]:
         for cell in cells:
             try:
                 yield cell, run_cell(cell)
-            except Exception as exc:  # recorded and reported at the end; the other cells go on
+            except Exception as exc:  # noqa: BLE001 -- recorded, reported at the end; other cells go on
                 yield cell, exc
         return
     import multiprocessing
@@ -269,7 +269,7 @@ def _dask(cells: Sequence[Cell], workers: int, scheduler: str | None, client: An
             cell = futures[fut]
             try:
                 yield cell, fut.result()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 -- as in _local: one failed cell stops no other
                 yield cell, exc
             finally:
                 fut.release()

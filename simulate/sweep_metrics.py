@@ -48,7 +48,7 @@ from collapse.validation import (
 )
 from simulate.loop import Regime
 
-__all__ = ["CellFamily", "FAMILIES", "Param"]
+__all__ = ["FAMILIES", "CellFamily", "Param"]
 
 Metrics = dict[str, float]
 

@@ -52,7 +52,13 @@ def _sweep(args) -> int:
     import time
 
     from collapse.validation import InvalidArgument
-    from simulate.sweep import SweepError, load_grid, run_sweep, summarize, write_summary
+    from simulate.sweep import (
+        SweepError,
+        load_grid,
+        run_sweep,
+        summarize,
+        write_summary,
+    )
 
     grid = load_grid(args.grid)
     if args.scheduler and args.executor != "dask":

@@ -17,7 +17,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from simulate.sweep import parse_grid, read_results, run_sweep  # noqa: E402
+from simulate.sweep import parse_grid, read_results, run_sweep
 
 TIMEOUT_S = 180  # generous: two shared cores, worker start-up and a restart after the kill
 
