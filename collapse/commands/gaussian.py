@@ -48,8 +48,8 @@ def register(top, groups) -> None:
 
     p = groups["bench"].add_parser("gaussian", help="fast vs literal sampler on the same work")
     p.add_argument("--samples", type=int_at_least(2), default=100)
-    p.add_argument("--chains", type=int_at_least(1), default=2000)
-    p.add_argument("--generations", type=int_at_least(1), default=100)
+    p.add_argument("--chains", type=int_at_least(1), default=10000)
+    p.add_argument("--generations", type=int_at_least(1), default=50)
     p.add_argument("--repeats", type=int_at_least(1), default=3)
     p.add_argument("--big", action="store_true", help="also time 10^5 chains x 10^3 generations (fast sampler)")
     p.add_argument("--json", action="store_true")
