@@ -18,7 +18,7 @@ def _best_of(fn, repeats: int) -> float:
     return best
 
 
-def bench_gaussian(samples: int = 100, chains: int = 2000, generations: int = 100, repeats: int = 3,
+def bench_gaussian(samples: int = 100, chains: int = 10000, generations: int = 50, repeats: int = 3,
                    seed: int = 0, big: bool = False) -> dict:
     """Time the fast and literal samplers on the same work (chains x generations at M = samples).
 
