@@ -54,11 +54,11 @@ def _histograms(ax, runs: dict[int, list[dict]], key: str, xlabel: str, plt) -> 
     bins = np.geomspace(max(lo, 1e-3), hi, 40)
     cmap = plt.get_cmap("viridis")
     for g, v in enumerate(per_gen):
-        ax.hist(v, bins=bins, histtype="step", density=True, color=cmap(g / max(1, n - 1)), lw=1.3,
-                label=f"gen {g}")
+        ax.hist(v, bins=bins, weights=np.full(len(v), 1.0 / len(v)), histtype="step",
+                color=cmap(g / max(1, n - 1)), lw=1.3, label=f"gen {g}")
     _plain_log_x(ax)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("density")
+    ax.set_ylabel("fraction of sequences")
     ax.legend(ncol=2, fontsize=7)
 
 

@@ -32,8 +32,8 @@ Use
 ---
 Command line::
 
-    collapse llm run --quick            # offline: both settings + ablation, 2 seeds, 4 generations
-    collapse llm run                    # offline preset: 3 seeds, 6 generations, 512 blocks
+    collapse llm run --quick            # offline: both settings + ablation, 2 seeds, 6 generations
+    collapse llm run                    # offline preset: 5 seeds, 10 generations, 512 blocks
     collapse llm run --preset paper     # facebook/opt-125m on WikiText-2 (hub; a GPU: --device cuda)
     collapse llm run --model DIR --data WIKITEXT_DIR   # local model and local WikiText-2 files
     collapse figures llm --results results/llm

@@ -51,7 +51,7 @@ class Runtime:
     gen_batch_size: int = 64
     eval_batch_size: int = 64
     progress: bool = True
-    threads: int = 0
+    threads: int = 0  # torch CPU threads; 0 keeps torch's default
 
 
 @dataclasses.dataclass
@@ -93,9 +93,8 @@ def prepare(cfg: ExperimentConfig, out: Path, rt: Runtime) -> World:
         world = _prepare_synthetic(cfg, out, rt)
     else:
         world = _prepare_real(cfg, out)
-    from llm.model import check_context, state_to_cpu
+    from llm.model import state_to_cpu
 
-    check_context(world.model, cfg.block_size, cfg.new_tokens)
     world.model.to(rt.device)
     world.pretrained_state = state_to_cpu(world.model)
     return world
@@ -119,15 +118,15 @@ def _load_blocks(path: Path) -> dict[str, np.ndarray]:
 
 
 def _prepare_real(cfg: ExperimentConfig, out: Path) -> World:
-    from llm.data import build_blocks, load_corpus, tokenize_lines
-    from llm.model import load_pretrained
+    from llm.data import SPLITS, build_blocks, load_corpus, tokenize_lines
+    from llm.model import check_context, load_pretrained
 
     model, tok = load_pretrained(cfg.model)
+    check_context(model, cfg.block_size, cfg.new_tokens)
     path = out / "data" / "blocks.npz"
     if not path.exists():
         corpus = load_corpus(cfg.data)
-        blocks = {s: build_blocks(tokenize_lines(tok, corpus.split(s)), cfg.block_size) for s in ("train", "valid",
-                                                                                                    "test")}
+        blocks = {s: build_blocks(tokenize_lines(tok, corpus.split(s)), cfg.block_size) for s in SPLITS}
         _save_blocks(path, cfg, corpus.note, blocks)
     return World(model=model, tokenizer=tok, pretrained_state={}, blocks=_load_blocks(path))
 
@@ -337,8 +336,15 @@ def run(cfg: ExperimentConfig, out: Path, rt: Runtime = Runtime(),
 
         torch.set_num_threads(rt.threads)
     out.mkdir(parents=True, exist_ok=True)
+    fresh = not (out / "config.json").exists()
     _check_config(cfg, out)
-    world = prepare(cfg, out, rt)
+    try:
+        world = prepare(cfg, out, rt)
+    except InvalidArgument:
+        # bad input found before anything was made: leave no config behind to refuse the corrected command
+        if fresh and not (out / "data").exists() and not (out / "pretrained").exists():
+            (out / "config.json").unlink()
+        raise
     for setting in cfg.settings:
         for seed in cfg.seeds:
             run_chain(cfg, world, setting, seed, out, rt, on_saved)
@@ -347,13 +353,13 @@ def run(cfg: ExperimentConfig, out: Path, rt: Runtime = Runtime(),
 
 
 def run_quick(out_dir: Path, seed: int = 0, *, device: str = "cpu", progress: bool = False) -> Path:
-    """The ``quick`` preset (both settings and the ablation, 4 generations, seeds ``seed``, ``seed+1``).
+    """The ``quick`` preset (both settings and the ablation, 6 generations, seeds ``seed``, ``seed+1``).
 
     Resumable: call it again on the same ``out_dir`` to continue. Returns the
     path of ``summary.json``; ``collapse figures llm --results out_dir`` draws it.
     """
     cfg = preset("quick", seeds=(int(seed), int(seed) + 1))
-    return run(cfg, Path(out_dir), Runtime(device=device, progress=progress))
+    return run(cfg, Path(out_dir), Runtime(device=device, progress=progress, threads=1))
 
 
 SUMMARY_FIELDS = ("setting", "seed", "generation", "test_perplexity", "mean_perplexity_gen0",

@@ -90,6 +90,9 @@ def fine_tune(
         if valid < best_loss:  # keep the best epoch's weights (on the CPU, off the training device)
             best, best_loss = state_to_cpu(model), valid
             history["best_epoch"] = epoch
+    if best is None:
+        raise FloatingPointError(f"fine-tuning diverged: validation loss {history['valid_loss']} in every epoch; "
+                                 f"lower the learning rate (now {cfg.lr:g}) or use more data")
     model.load_state_dict(best)
     model.eval()
     return history

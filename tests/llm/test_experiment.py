@@ -146,6 +146,7 @@ def test_bad_input_is_a_clear_error_and_loses_nothing(tiny_run, tmp_path, monkey
         run(tiny_config(**overrides), tmp_path, QUIET)
     assert err.value.name == name and "expected" in str(err.value)
     assert keep.read_text() == "earlier result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]  # the corrected command is not refused
 
 
 def test_missing_data_directory(tmp_path):
@@ -207,3 +208,13 @@ def test_quick_preset_covers_both_settings_the_ablation_and_two_seeds():
         "facebook/opt-125m", "wikitext", 2e-5, 1e-6, 128)
     assert (paper.block_size, paper.new_tokens, paper.num_beams, len(paper.seeds), paper.generations) == (
         64, 64, 5, 5, 10)
+
+
+def test_run_quick_runs_the_quick_preset_in_the_given_directory(monkeypatch, tmp_path):
+    import llm.experiment as ex
+
+    seen = {}
+    monkeypatch.setattr(ex, "run", lambda cfg, out, rt: seen.update(cfg=cfg, out=out, rt=rt) or out / "summary.json")
+    assert ex.run_quick(tmp_path, seed=7) == tmp_path / "summary.json"
+    assert seen["cfg"].seeds == (7, 8) and seen["out"] == tmp_path and seen["rt"].device == "cpu"
+    assert seen["cfg"].generations == ex.preset("quick").generations

@@ -114,3 +114,17 @@ def test_saved_stand_in_loads_like_a_hub_model(tiny_lm, tmp_path):
     x = torch.arange(5, 15)[None]
     with torch.no_grad():
         assert torch.allclose(m2(input_ids=x).logits, model(input_ids=x).logits)
+
+
+def test_diverged_training_is_reported_with_advice(tiny_lm):
+    import copy
+
+    from llm.train import TrainConfig, fine_tune
+
+    model, tok, _ = tiny_lm
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model.lm_head.weight.fill_(float("nan"))
+    blocks = np.random.default_rng(0).integers(5, len(tok), size=(4, 8))
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        fine_tune(model, blocks, blocks, TrainConfig(epochs=1, lr=1e-3, batch_size=4), seed=0)
