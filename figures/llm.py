@@ -37,12 +37,12 @@ def load_runs(results: Path) -> dict[str, dict[int, list[dict]]]:
     return found
 
 
-def _test_ppl(runs: dict[int, list[dict]]) -> np.ndarray:
-    """Test perplexity, shape (n_seeds, n_generations); NaN where a run has fewer generations."""
+def _per_run(runs: dict[int, list[dict]], get) -> np.ndarray:
+    """``get(record)`` for every run and generation, shape (n_seeds, n_generations); NaN past a run's end."""
     n = max(len(r) for r in runs.values())
     out = np.full((len(runs), n), np.nan)
     for i, recs in enumerate(runs.values()):
-        out[i, :len(recs)] = [r["test"]["perplexity"] for r in recs]
+        out[i, :len(recs)] = [get(r) for r in recs]
     return out
 
 
@@ -62,17 +62,18 @@ def _histograms(ax, runs: dict[int, list[dict]], key: str, xlabel: str, plt) -> 
     ax.legend(ncol=2, fontsize=7)
 
 
-def _plain_log_x(ax) -> None:
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+def _plain_log_x(ax, subs: tuple[float, ...] = (1.0, 2.0, 5.0)) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_major_locator(LogLocator(subs=subs))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _test_panel(ax, runs_by_setting: dict[str, dict[int, list[dict]]], settings: list[str]) -> None:
     for s in settings:
-        p = _test_ppl(runs_by_setting[s])
+        p = _per_run(runs_by_setting[s], lambda r: r["test"]["perplexity"])
         g = np.arange(p.shape[1])
         for row in p:
             ax.plot(g, row, color=COLOURS.get(s, "grey"), alpha=0.35, lw=0.8)
@@ -123,10 +124,7 @@ def draw_repetition(results: Path, out_dir: Path) -> list[Path]:
 
 
 def _mean_std(runs, get) -> tuple[np.ndarray, np.ndarray]:
-    n = max(len(r) for r in runs.values())
-    v = np.full((len(runs), n), np.nan)
-    for i, recs in enumerate(runs.values()):
-        v[i, :len(recs)] = [get(r) for r in recs]
+    v = _per_run(runs, get)
     return np.nanmean(v, axis=0), np.nanstd(v, axis=0)
 
 
@@ -210,7 +208,7 @@ def _loss_panel(ax, results, runs, q, N, loss_by_frequency, chain_loss_probabili
         absent, count = loss_by_frequency(q, load_npz(perfect)[1]["blocks"], edges)
         ax.plot(mid[count > 0], absent[count > 0], "x", color="grey", ms=5,
                 label="gen 1 data of the true model + beam search")
-    _plain_log_x(ax)
+    _plain_log_x(ax, subs=(1.0,))
     ax.set(xlabel="expected count qN in the real training data", ylabel="fraction of tokens absent",
            title=f"loss of rare tokens ({LABELS.get(s, s)}, seed {seed})")
 
