@@ -221,8 +221,8 @@ def _train_data(cfg, world, setting, seed, g, out, rng) -> tuple[np.ndarray, np.
     return blocks, is_real
 
 
-def _trained_model(cfg, world, setting, seed, g, out, rt, torch_seed):
-    """Fine-tune from the pretrained weights (or load this generation's checkpoint)."""
+def _trained_model(cfg, world, setting, seed, g, out, rt, train, torch_seed):
+    """Fine-tune on ``train`` from the pretrained weights (or load this generation's checkpoint)."""
     from llm.model import load_checkpoint, save_checkpoint
     from llm.train import fine_tune
 
@@ -232,7 +232,6 @@ def _trained_model(cfg, world, setting, seed, g, out, rt, torch_seed):
     if (d / "model.safetensors").exists() and (d / "train.json").exists():
         load_checkpoint(model, d / "model.safetensors")
         return model
-    train, _ = _train_data(cfg, world, setting, seed, g, out, None)
     hist = fine_tune(model, train, world.blocks["valid"], cfg.train_config(setting), seed=torch_seed,
                      device=rt.device, eval_batch_size=rt.eval_batch_size, progress=rt.progress)
     save_checkpoint(model, d / "model.safetensors", {"setting": setting.name, "seed": str(seed), "generation": str(g)})
@@ -240,14 +239,13 @@ def _trained_model(cfg, world, setting, seed, g, out, rt, torch_seed):
     return model
 
 
-def _evaluate(cfg, world, setting, seed, g, out, rt, model, gen0) -> dict:
+def _evaluate(cfg, world, setting, seed, g, out, rt, model, gen0, train, is_real) -> dict:
     """Test perplexity, per-sequence perplexity under generation 0, truth scores, Example-1 continuations."""
     from llm.evaluate import corpus_perplexity, token_nll
     from llm.generate import beam_generate
 
     d = _gen_dir(out, setting, seed, g)
     kw = dict(device=rt.device, batch_size=rt.eval_batch_size)
-    train, is_real = _train_data(cfg, world, setting, seed, g, out, None)
     m = {"test": corpus_perplexity(model, world.blocks["test"], **kw)}
     scores = {"perplexity_gen0": np.exp(token_nll(gen0, train, **kw).mean(axis=1)), "is_real": is_real}
     prompts = world.blocks["test"][: cfg.n_examples]
@@ -282,8 +280,8 @@ def run_chain(cfg: ExperimentConfig, world: World, setting: Setting, seed: int, 
             continue
         rng = np.random.default_rng(streams[g])
         torch_seed = int(streams[g].generate_state(1)[0])
-        _train_data(cfg, world, setting, seed, g, out, rng)
-        model = _trained_model(cfg, world, setting, seed, g, out, rt, torch_seed)
+        train, is_real = _train_data(cfg, world, setting, seed, g, out, rng)
+        model = _trained_model(cfg, world, setting, seed, g, out, rt, train, torch_seed)
         _notify(on_saved, d / "model.safetensors")
         if g + 1 < cfg.generations and not (d / "generated.npz").exists():
             new = beam_generate(model, world.blocks["train"], new_tokens=cfg.new_tokens, num_beams=cfg.num_beams,
@@ -292,8 +290,8 @@ def run_chain(cfg: ExperimentConfig, world: World, setting: Setting, seed: int, 
             save_npz(d / "generated.npz", metadata(cfg, seed, setting=setting.name, generation=g), blocks=new)
             _notify(on_saved, d / "generated.npz")
         if gen0 is None:
-            gen0 = _gen0_model(world, out, setting, seed, g, model, rt)
-        metrics = _evaluate(cfg, world, setting, seed, g, out, rt, model, gen0)
+            gen0 = _gen0_model(out, setting, seed, g, model)
+        metrics = _evaluate(cfg, world, setting, seed, g, out, rt, model, gen0, train, is_real)
         row = metadata(cfg, seed, setting=setting.name, generation=g, **metrics)
         save_json(d / "metrics.json", row)
         rows.append(read_json(d / "metrics.json"))
@@ -301,7 +299,7 @@ def run_chain(cfg: ExperimentConfig, world: World, setting: Setting, seed: int, 
     return rows
 
 
-def _gen0_model(world, out, setting, seed, g, model, rt):
+def _gen0_model(out, setting, seed, g, model):
     """A second copy of this chain's generation-0 model, which scores every generation's data."""
     import copy
 
