@@ -24,6 +24,15 @@ def test_figures_and_example_table_are_written(tiny_run, tmp_path):
     assert {s.name for s in FIGURES} >= {"llm-fig1", "llm-repetition", "llm-groundtruth", "llm-example1"}
 
 
+def test_every_figure_describes_the_run(tiny_run):
+    _, out = tiny_run
+    for spec in FIGURES:
+        if spec.describe is None:
+            continue
+        d = spec.describe(out)  # the tiny run has no repetition-penalty setting: said so, not an error
+        assert d.paper and "generations" in d.run
+
+
 def test_figures_command(tiny_run, tmp_path, capsys):
     _, out = tiny_run
     assert main(["figures", "llm", "--results", str(out), "--out", str(tmp_path)]) == 0
