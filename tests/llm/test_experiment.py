@@ -149,6 +149,14 @@ def test_bad_input_is_a_clear_error_and_loses_nothing(tiny_run, tmp_path, monkey
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]  # the corrected command is not refused
 
 
+def test_local_model_with_a_missing_data_directory(tiny_run, tmp_path):
+    _, out = tiny_run
+    with pytest.raises(InvalidArgument) as err:
+        run(tiny_config(model=str(out / "pretrained"), data=str(tmp_path / "no-such-wikitext")), tmp_path / "o", QUIET)
+    assert err.value.name == "data" and "wiki" in str(err.value)
+    assert not (tmp_path / "o" / "config.json").exists()
+
+
 def test_missing_data_directory(tmp_path):
     from llm.data import load_corpus
 
