@@ -111,7 +111,8 @@ def _save_blocks(path: Path, cfg: ExperimentConfig, note: str, blocks: dict[str,
 
 def _load_blocks(path: Path) -> dict[str, np.ndarray]:
     try:
-        return load_npz(path)[1]
+        # from bytes: np.load leaves its own file handle open when the archive is damaged
+        return load_npz(io.BytesIO(path.read_bytes()))[1]
     except Exception as exc:  # noqa: BLE001 -- any unreadable file gets the same advice
         raise InvalidArgument("data", f"a readable {path.name} (move it away to rebuild it)",
                               f"{path} ({type(exc).__name__})") from None

@@ -123,3 +123,28 @@ def test_bigram_marginalises_to_unigram():
     b = lang.bigram()
     np.testing.assert_allclose(b.sum(axis=1), lang.unigram(), atol=1e-12)
     np.testing.assert_allclose(b.sum(axis=0), lang.unigram(), atol=1e-12)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(n=st.integers(2, 300), size=st.integers(2, 40))
+def test_blocks_property(n, size):
+    ids = np.arange(n) * 7 % 101
+    if n < size:
+        with pytest.raises(InvalidArgument):
+            build_blocks(ids, size)
+        return
+    b = build_blocks(ids, size)
+    assert b.shape == (n // size, size)
+    np.testing.assert_array_equal(b.ravel(), ids[: n // size * size])
+
+
+@given(n=st.integers(1, 200), fraction=st.floats(0, 1), seed=st.integers(0, 2**32 - 1))
+def test_mixing_property(n, fraction, seed):
+    real = np.arange(n)[:, None] + 1
+    mixed, is_real = mix_real(-real, real, fraction, np.random.default_rng(seed))
+    assert is_real.sum() == round(fraction * n)
+    np.testing.assert_array_equal(np.abs(mixed), real)
+    np.testing.assert_array_equal(mixed[:, 0] > 0, is_real)

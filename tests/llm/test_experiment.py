@@ -64,19 +64,22 @@ class Killed(Exception):
     pass
 
 
-def test_killed_run_resumes_to_the_same_results(tiny_run, tmp_path):
+@pytest.mark.parametrize("kill_after", [("gen00", "model.safetensors"), ("gen00", "generated.npz"),
+                                        ("gen00", "metrics.json"), ("gen01", "model.safetensors")],
+                         ids=lambda k: "/".join(k))
+def test_killed_run_resumes_to_the_same_results(tiny_run, tmp_path, kill_after):
     cfg, full = tiny_run
     cfg = dataclasses.replace(cfg, settings=cfg.settings[:1])
     out = tmp_path / "resumed"
 
-    def kill_after_generated(path):
-        if path.name == "generated.npz":
+    def kill(path):
+        if (path.parent.name, path.name) == kill_after:
             raise Killed
 
     with pytest.raises(Killed):
-        run(cfg, out, QUIET, on_saved=kill_after_generated)
+        run(cfg, out, QUIET, on_saved=kill)
     d = out / "runs" / cfg.settings[0].name / "seed0"
-    assert (d / "gen00" / "model.safetensors").exists() and not (d / "gen00" / "metrics.json").exists()
+    assert (d / kill_after[0] / kill_after[1]).exists() and not (d / "gen01" / "metrics.json").exists()
     run(cfg, out, QUIET)
     ref = full / "runs" / cfg.settings[0].name / "seed0"
     for g in ("gen00", "gen01"):
@@ -111,17 +114,28 @@ def test_resume_with_another_config_is_refused_and_touches_nothing(tiny_run):
     assert _snapshot(out) == before
 
 
-def test_corrupt_checkpoint_in_a_run_is_reported_and_kept(tiny_run, tmp_path):
+def _damage_checkpoint(out, setting):
+    d = out / "runs" / setting / "seed0" / "gen01"
+    (d / "metrics.json").unlink()  # make the run need generation 1's model again
+    (d / "model.safetensors").write_bytes(b"\x00" * 64)
+    return "model.safetensors"
+
+
+def _damage_blocks(out, setting):
+    (out / "data" / "blocks.npz").write_bytes(b"PK\x03\x04 truncated")
+    return "blocks.npz"
+
+
+@pytest.mark.parametrize("damage", [_damage_checkpoint, _damage_blocks], ids=["checkpoint", "data-blocks"])
+def test_corrupt_file_in_a_run_is_reported_and_kept(tiny_run, tmp_path, damage):
     import shutil
 
     cfg, full = tiny_run
     out = tmp_path / "copy"
     shutil.copytree(full, out)
-    d = out / "runs" / cfg.settings[0].name / "seed0" / "gen01"
-    (d / "metrics.json").unlink()  # make the run need generation 1's model again
-    (d / "model.safetensors").write_bytes(b"\x00" * 64)
+    name = damage(out, cfg.settings[0].name)
     before = _snapshot(out)
-    with pytest.raises(InvalidArgument, match="model.safetensors"):
+    with pytest.raises(InvalidArgument, match=name):
         run(cfg, out, QUIET)
     assert _snapshot(out) == before
 
