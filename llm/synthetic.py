@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from collapse.validation import check_int, check_positive_real
+from collapse.validation import InvalidArgument, check_int, check_positive_real
 
 __all__ = ["SPECIALS", "HiddenMarkovLanguage", "make_language", "word_list", "build_tokenizer"]
 
@@ -159,14 +159,10 @@ def make_language(
     n_words = check_int("n_words", n_words, minimum=2)
     K = check_int("n_states", n_states, minimum=1)
     if n_words < K:
-        from collapse.validation import InvalidArgument
-
         raise InvalidArgument("n_words", f"at least n_states={K} words (one class each)", n_words)
     M = check_int("n_topics", n_topics, minimum=1)
     alpha = check_positive_real("zipf_exponent", zipf_exponent)
     if not (isinstance(mean_line_words, (int, float)) and mean_line_words > 1.0):
-        from collapse.validation import InvalidArgument
-
         raise InvalidArgument("mean_line_words", "a number > 1", mean_line_words)
     words = word_list(n_words, rng)
     n_spec, S = len(SPECIALS), M * (K + 1)

@@ -148,3 +148,15 @@ def test_mixing_property(n, fraction, seed):
     assert is_real.sum() == round(fraction * n)
     np.testing.assert_array_equal(np.abs(mixed), real)
     np.testing.assert_array_equal(mixed[:, 0] > 0, is_real)
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(n_words=3, n_states=5), "n_words"),
+    (dict(mean_line_words=1.0), "mean_line_words"),
+    (dict(zipf_exponent=0.0), "zipf_exponent"),
+    (dict(n_topics=0), "n_topics"),
+], ids=["fewer-words-than-classes", "lines-of-one-word", "flat-zipf", "no-topics"])
+def test_language_bad_input(kw, name):
+    with pytest.raises(InvalidArgument) as err:
+        make_language(np.random.default_rng(0), **kw)
+    assert err.value.name == name
