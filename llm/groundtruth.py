@@ -22,7 +22,9 @@ Three kinds of measurement, none of which the paper could make on WikiText-2:
 
    .. math:: P_g(q) = \\exp(-qN\\,(1 - f_g)),\\quad f_0 = 0,\\; f_{g} = e^{f_{g-1} - 1},
 
-   with ``g = 0`` the real data (``exp(-qN)``, about ``(1-q)^N``). The
+   with ``g = 0`` the real data (``exp(-qN)``, about ``(1-q)^N``; for ``g = 1`` it
+   is :func:`analytic.discrete.loss_probability` averaged over the real count,
+   checked in the tests). The
    language model is not that chain -- it smooths, it is prompted by real text,
    and beam search is mode-seeking -- and the comparison shows by how much its
    losses differ from pure resampling. :func:`truth_beam_search` separates the

@@ -98,3 +98,19 @@ def test_truth_beam_search_finds_at_least_as_probable_continuations_as_greedy():
         assert out.shape == (8, 5)
         logp[beams] = -true_token_nll(lang, np.concatenate([prompts, out], axis=1))[:, 5:].sum(axis=1)
     assert np.all(logp[4] >= logp[1] - 1e-9)
+
+
+def test_one_generation_agrees_with_the_analytic_discrete_chain():
+    """analytic.discrete.loss_probability, (1 - k/N)^N for a token seen k times, averaged over the
+    Poisson(qN) count of the real data, is the g = 1 prediction up to O(1/N)."""
+    import sympy as sp
+    from scipy.stats import poisson
+
+    from analytic import discrete
+
+    N = 20_000
+    loss = sp.lambdify((discrete.q, discrete.M), discrete.loss_probability(), "numpy")
+    k = np.arange(0, 200)
+    for qN in (0.3, 1.0, 3.0, 10.0):
+        exact = float((poisson.pmf(k, qN) * loss(k / N, N)).sum())
+        assert exact == pytest.approx(float(chain_loss_probability(qN, 1)), rel=5e-3, abs=1e-12)
