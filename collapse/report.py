@@ -18,21 +18,24 @@ from collapse.runio import atomic_write_text, read_json
 
 
 def _figure_entries(out: Path) -> list[dict]:
+    """Every figure a part drew, with its PNGs and its description of this run."""
     from figures.registry import all_figures
 
+    specs = all_figures()
     entries = []
-    for spec in all_figures().values():
-        pngs = sorted((out / "figures").glob(f"{spec.results.removesuffix('.npz')}*.png")) if spec.results else []
-        pngs = [p for p in pngs if p.exists()]
-        if not pngs:
-            continue
-        desc = None
-        if spec.describe is not None:
-            try:
-                desc = spec.describe(out / "results")
-            except Exception as exc:  # a caption must never sink the report
-                desc = f"(could not describe this run: {type(exc).__name__}: {exc})"
-        entries.append({"spec": spec, "pngs": pngs, "desc": desc})
+    for rec in _parts(out).values():
+        for name, made in (rec.get("figures") or {}).items():
+            spec = specs.get(name)
+            pngs = [Path(f) for f in made["files"] if f.endswith(".png") and Path(f).exists()]
+            if spec is None or not pngs:
+                continue
+            desc = None
+            if spec.describe is not None:
+                try:
+                    desc = spec.describe(Path(made["results"]))
+                except Exception as exc:  # a caption must never sink the report
+                    desc = f"(could not describe this run: {type(exc).__name__}: {exc})"
+            entries.append({"spec": spec, "pngs": pngs, "desc": desc})
     return entries
 
 
@@ -73,7 +76,7 @@ def build(out: Path, scale: str, seed: int) -> tuple[Path, Path]:
     for e in figs:
         spec, desc = e["spec"], e["desc"]
         md += [f"### {spec.name}: {spec.title}", ""]
-        md += [f"![{p.stem}](figures/{p.name})" for p in e["pngs"]] + [""]
+        md += [f"![{p.stem}]({p.relative_to(out).as_posix() if p.is_relative_to(out) else p})" for p in e["pngs"]] + [""]
         if hasattr(desc, "paper"):
             md += [f"*In the paper ({spec.paper}):* {desc.paper}", "", f"*This run:* {desc.run}", ""]
             numbers += list(desc.numbers)

@@ -10,6 +10,7 @@ and the others still run. The exit status is 1 if any part failed.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import time
 import traceback
@@ -47,55 +48,115 @@ def _verify_part(seed: int, thorough: bool) -> Part:
     return Part("verify", "machine-checked claims", config, run)
 
 
+def _draw(names: list[str], results: Path, out: Path) -> dict:
+    """Draw figures ``names`` from ``results``; the record says which files each figure made."""
+    from figures.registry import all_figures
+
+    figs = all_figures()
+    return {name: {"results": str(results), "files": [str(p) for p in figs[name].draw(results, out / "figures")]}
+            for name in names}
+
+
 def _figure_part(figure: str, seed: int) -> Part:
     from collapse.commands.gaussian import default_config
 
     config = default_config(figure, seed)
 
-    def run(out: Path) -> list[Path]:
+    def run(out: Path) -> dict:
         from collapse.commands.gaussian import ensure_results
-        from figures.registry import all_figures
 
         ensure_results(figure, out / "results", config)
-        return all_figures()[figure].draw(out / "results", out / "figures")
+        return _draw([figure], out / "results", out)
 
     return Part(f"figure-{figure}", f"figure {figure}", dataclasses.asdict(config), run)
 
 
-def _family_part(name: str, seed: int) -> Part:
-    """A simulate/ family's quick experiment (resumable on its own) and its figure."""
+def _family_part(name: str, seed: int, scale: str, options: dict) -> Part:
+    """A simulate/ family's experiment (resumable on its own) and its figure."""
+    config = {"seed": seed, "figure": name, "scale": scale}
+    if name == "vae" and options.get("mnist"):
+        config["mnist"] = str(options["mnist"])
 
-    def run(out: Path) -> list[Path]:
-        from figures.registry import all_figures
+    def run(out: Path) -> dict:
         from simulate.experiments import QUICK
 
-        files = QUICK[name](out / "results", seed)
-        return list(files) + all_figures()[name].draw(out / "results", out / "figures")
+        if name == "vae" and "mnist" in config:
+            from simulate.vae import VAEExperiment, run_vae
 
-    return Part(f"figure-{name}", f"figure {name} (quick run)", {"seed": seed, "figure": name}, run)
+            run_vae(VAEExperiment(mnist=config["mnist"], seed=seed), out / "results")
+        else:
+            QUICK[name](out / "results", seed)
+        return _draw([name], out / "results", out)
+
+    return Part(f"figure-{name}", f"figure {name} ({scale} run)", config, run)
 
 
-def parts(scale: str, seed: int) -> list[Part]:
-    return [_verify_part(seed, thorough=scale == "full"), _figure_part("gaussian", seed),
-            _figure_part("gaussian-theory", seed)] + [_family_part(n, seed) for n in ("discrete", "gmm", "vae")]
+def _llm_part(seed: int, scale: str, options: dict) -> Part:
+    """The language-model experiment: the quick preset offline, or the paper's protocol."""
+    config = {"seed": seed, "scale": scale, "model": options.get("model"), "data": options.get("data")}
+
+    def run(out: Path) -> dict:
+        from figures.registry import all_figures
+
+        results = out / "llm"
+        if scale == "quick":
+            from llm.experiment import run_quick
+
+            run_quick(results, seed=seed)
+        else:
+            from llm.config import preset
+            from llm.experiment import Runtime
+            from llm.experiment import run as run_llm
+
+            overrides = {k: v for k, v in (("model", config["model"]), ("data", config["data"])) if v}
+            run_llm(preset("paper", **overrides), results, Runtime(device="auto", progress=True))
+        names = [n for n in all_figures() if n.startswith("llm-")]
+        return _draw(names, results, out)
+
+    return Part("llm", f"language-model experiment ({scale})", config, run)
 
 
-def reproduce(out: Path, scale: str = "quick", seed: int = 20240724) -> int:
+#: what --full needs, said before it starts
+FULL_NEEDS = """collapse reproduce --full runs the paper's sizes:
+  - OPT-125m and WikiText-2 from the Hugging Face hub (or --model DIR / --data DIR with local copies);
+    a GPU: about 1-2 h per generation of each setting on one modern GPU, 5 seeds x 10 generations x 3 settings;
+  - MNIST idx files for the VAE (--mnist DIR; without it the embedded 8x8 digits are used, a reduced scale);
+  - the GMM (2000 generations) and single Gaussian (1000 generations) at the paper's sizes: minutes;
+  - thorough verification (4x the chains in every simulation check): about 2 minutes.
+A killed run resumes where it stopped."""
+
+
+def parts(scale: str, seed: int, options: dict | None = None) -> list[Part]:
+    options = options or {}
+    return ([_verify_part(seed, thorough=scale == "full"), _figure_part("gaussian", seed),
+             _figure_part("gaussian-theory", seed)]
+            + [_family_part(n, seed, scale, options) for n in ("discrete", "gmm", "vae")]
+            + [_llm_part(seed, scale, options)])
+
+
+def reproduce(out: Path, scale: str = "quick", seed: int = 20240724, **options) -> int:
+    """Run every part into ``out``; ``options``: ``mnist``, ``model``, ``data`` (full scale)."""
     out = Path(out)
+    if scale == "full":
+        print(FULL_NEEDS, file=sys.stderr)
     records = {}
-    for part in parts(scale, seed):
+    for part in parts(scale, seed, options):
         rec_path = out / "parts" / f"{part.name}.json"
         if rec_path.exists():
             rec = read_json(rec_path)
-            if rec.get("status") == "done" and rec.get("config") == part.config:
+            if rec.get("status") == "done" and rec.get("config") == json.loads(json.dumps(part.config)):
                 print(f"[{part.name}] done earlier, kept ({rec_path})", file=sys.stderr)
                 records[part.name] = rec
                 continue
         print(f"[{part.name}] {part.description} ...", file=sys.stderr)
         t0 = time.perf_counter()
         try:
-            files = [str(p) for p in part.run(out)]
-            rec = {"status": "done", "files": files}
+            made = part.run(out)
+            if isinstance(made, dict):  # figure parts: {figure: {"results": dir, "files": [...]}}
+                rec = {"status": "done", "figures": made,
+                       "files": [f for fig in made.values() for f in fig["files"]]}
+            else:
+                rec = {"status": "done", "files": [str(p) for p in made]}
         except Exception as exc:  # one failing part must not stop the others
             traceback.print_exc()
             rec = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}

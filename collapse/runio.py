@@ -99,7 +99,8 @@ def load_npz(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return ``(meta, arrays)`` from a file written by :func:`save_npz`."""
     import numpy as np
 
-    with np.load(path, allow_pickle=False) as z:
+    # open the file ourselves: np.load leaves it open when the archive is damaged
+    with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files if k != "meta"}
         meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
     return meta, arrays

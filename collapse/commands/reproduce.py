@@ -19,6 +19,9 @@ def register(top, groups) -> None:
                        help="the paper's sizes and thorough verification")
     p.set_defaults(scale="quick")
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<scale>)")
+    p.add_argument("--mnist", type=Path, default=None, help="folder with the MNIST idx files (--full VAE)")
+    p.add_argument("--model", default=None, help="--full language model: hub id or local directory (facebook/opt-125m)")
+    p.add_argument("--data", default=None, help="--full WikiText-2: 'wikitext' (hub) or a local directory")
     add_seed(p)
     p.set_defaults(func=_run)
 
@@ -26,4 +29,9 @@ def register(top, groups) -> None:
 def _run(args) -> int:
     from collapse.reproduce import reproduce
 
-    return reproduce(args.out or Path("runs") / args.scale, args.scale, args.seed)
+    from collapse.validation import InvalidArgument
+
+    if args.mnist is not None and not args.mnist.is_dir():
+        raise InvalidArgument("--mnist", "a folder with the MNIST idx files", str(args.mnist))
+    options = {k: v for k, v in (("mnist", args.mnist), ("model", args.model), ("data", args.data)) if v}
+    return reproduce(args.out or Path("runs") / args.scale, args.scale, args.seed, **options)

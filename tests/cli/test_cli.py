@@ -133,8 +133,8 @@ def test_reproduce_resumes(tmp_path, monkeypatch):
     calls = []
     orig = R.parts
 
-    def small_parts(scale, seed):
-        out = [p for p in orig(scale, seed) if p.name.startswith("figure-gaussian")]
+    def small_parts(scale, seed, options=None):
+        out = [p for p in orig(scale, seed, options) if p.name.startswith("figure-gaussian")]
         return [R.Part(p.name, p.description, p.config, lambda o, p=p: (calls.append(p.name), p.run(o))[1])
                 for p in out]
 
@@ -152,6 +152,8 @@ def test_reproduce_resumes(tmp_path, monkeypatch):
     (out / "parts" / "figure-gaussian.json").unlink()
     assert R.reproduce(out) == 0
     assert calls == ["figure-gaussian", "figure-gaussian-theory", "figure-gaussian"]
+    assert R.reproduce(out) == 0  # configs hold tuples; their JSON records must still match
+    assert calls == ["figure-gaussian", "figure-gaussian-theory", "figure-gaussian"]
     assert (out / "figures" / "gaussian_single.png").exists() and (out / "README.md").exists()
     page = (out / "report.html").read_text()
     assert "data:image/png;base64,iVBOR" in page and "<table>" in page  # figures embedded as PNG
@@ -166,7 +168,7 @@ def test_reproduce_records_failing_part_and_continues(tmp_path, monkeypatch):
         raise RuntimeError("deliberate")
 
     ok = R.Part("ok", "fine", {}, lambda out: [])
-    monkeypatch.setattr(R, "parts", lambda scale, seed: [R.Part("bad", "fails", {}, boom), ok])
+    monkeypatch.setattr(R, "parts", lambda scale, seed, options=None: [R.Part("bad", "fails", {}, boom), ok])
     assert R.reproduce(tmp_path) == 1
     assert json.loads((tmp_path / "parts" / "bad.json").read_text())["status"] == "failed"
     assert json.loads((tmp_path / "parts" / "ok.json").read_text())["status"] == "done"
