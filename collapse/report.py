@@ -27,7 +27,8 @@ def _figure_entries(out: Path) -> list[dict]:
         for name, made in (rec.get("figures") or {}).items():
             spec = specs.get(name)
             pngs = [Path(f) for f in made["files"] if f.endswith(".png") and Path(f).exists()]
-            if spec is None or not pngs:
+            tables = [Path(f) for f in made["files"] if f.endswith(".md") and Path(f).exists()]
+            if spec is None or not (pngs or tables):
                 continue
             desc = None
             if spec.describe is not None:
@@ -35,7 +36,7 @@ def _figure_entries(out: Path) -> list[dict]:
                     desc = spec.describe(Path(made["results"]))
                 except Exception as exc:  # a caption must never sink the report
                     desc = f"(could not describe this run: {type(exc).__name__}: {exc})"
-            entries.append({"spec": spec, "pngs": pngs, "desc": desc})
+            entries.append({"spec": spec, "pngs": pngs, "tables": tables, "desc": desc})
     return entries
 
 
@@ -77,6 +78,8 @@ def build(out: Path, scale: str, seed: int) -> tuple[Path, Path]:
         spec, desc = e["spec"], e["desc"]
         md += [f"### {spec.name}: {spec.title}", ""]
         md += [f"![{p.stem}]({p.relative_to(out).as_posix() if p.is_relative_to(out) else p})" for p in e["pngs"]] + [""]
+        for table in e["tables"]:  # e.g. Example 1: a Markdown table, headings moved under this section
+            md += [("###" + line) if line.startswith("#") else line for line in table.read_text().splitlines()] + [""]
         if hasattr(desc, "paper"):
             md += [f"*In the paper ({spec.paper}):* {desc.paper}", "", f"*This run:* {desc.run}", ""]
             numbers += list(desc.numbers)
