@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from pathlib import Path
 
 from collapse.runio import atomic_write_text, read_json
@@ -61,6 +62,22 @@ def _evidence(c: dict) -> str:
     return text + (f"; failing: {', '.join(bad)}" if bad else "")
 
 
+def _cell(text: str) -> str:
+    """A Markdown table cell: pipes escaped (claims speak of norms, ||p - p_0||)."""
+    return str(text).replace("|", "\\|")
+
+
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+
+
+def _inline(text: str) -> str:
+    """Escape, then **bold**, *italic* and `code`."""
+    text = html.escape(text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<i>\1</i>", text)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+
+
 def build(out: Path, scale: str, seed: int) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.html`` into the run folder ``out``."""
     out = Path(out)
@@ -71,7 +88,8 @@ def build(out: Path, scale: str, seed: int) -> tuple[Path, Path]:
     md += [f"**{len(parts) - len(failed)} of {len(parts)} parts done**"
            + (f"; failed: {', '.join(failed)} (see the run log and parts/*.json)" if failed else "") + ".", ""]
     md += ["## Claims", "", "| claim | status | evidence | time |", "|---|---|---|---|"]
-    md += [f"| {c['id']}: {c['title']} | {c['status']} | {_evidence(c)} | {c['seconds']:.1f} s |" for c in claims]
+    md += [f"| {_cell(c['id'] + ': ' + c['title'])} | {c['status']} | {_evidence(c)} | {c['seconds']:.1f} s |"
+           for c in claims]
     md += ["", "Details of every proof step: `claims.md`.", "", "## Figures", ""]
     numbers = []
     for e in figs:
@@ -88,7 +106,7 @@ def build(out: Path, scale: str, seed: int) -> tuple[Path, Path]:
         md += [f"Made by: `{spec.command}`", ""]
     md += ["## The paper's numbers and this run's", "", "| quantity | paper | this run | scale | note |",
            "|---|---|---|---|---|"]
-    md += [f"| {n.quantity} | {n.paper} | {n.run} | {n.scale} | {n.note} |" for n in numbers]
+    md += [f"| {_cell(n.quantity)} | {_cell(n.paper)} | {_cell(n.run)} | {n.scale} | {_cell(n.note)} |" for n in numbers]
     md += ["", "## Configuration, seeds, versions, timings", "", "| part | status | seconds | config |", "|---|---|---|---|"]
     for name, rec in parts.items():
         md.append(f"| {name} | {rec.get('status')} | {rec.get('seconds', 0):.1f} | `{json.dumps(rec.get('config'))}` |")
@@ -107,7 +125,8 @@ def _html(markdown: str, out: Path) -> str:
     def flush_table():
         if table:
             rows = [r for r in table if not set(r.replace("|", "").strip()) <= {"-"}]
-            cells = [[html.escape(c.strip()) for c in r.strip().strip("|").split("|")] for r in rows]
+            cells = [[_inline(c.strip().replace("\\|", "|")) for c in _CELL_SPLIT.split(r.strip()[1:-1])]
+                     for r in rows]
             head = "".join(f"<th>{c}</th>" for c in cells[0])
             rest = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in cells[1:])
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rest}</tbody></table>")
@@ -120,13 +139,13 @@ def _html(markdown: str, out: Path) -> str:
         flush_table()
         if line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
-            body.append(f"<h{level}>{html.escape(line[level:].strip())}</h{level}>")
+            body.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
         elif line.startswith("![") and "](" in line:
             src = out / line[line.index("](") + 2:-1]
             data = base64.b64encode(src.read_bytes()).decode() if src.exists() else ""
             body.append(f'<p><img alt="{html.escape(src.stem)}" src="data:image/png;base64,{data}"></p>')
         elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
+            body.append(f"<p>{_inline(line)}</p>")
     flush_table()
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"

@@ -173,3 +173,21 @@ def test_reproduce_records_failing_part_and_continues(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "parts" / "bad.json").read_text())["status"] == "failed"
     assert json.loads((tmp_path / "parts" / "ok.json").read_text())["status"] == "done"
     assert "failed: bad" in (tmp_path / "report.md").read_text()
+
+
+def test_same_seed_same_numbers(tmp_path):
+    """Two runs with the same seed give bit-identical results (CPU)."""
+    import numpy as np
+
+    from collapse.runio import load_npz
+    from simulate.gaussian_theory import GaussianTheoryConfig, run_gaussian_theory
+    from simulate.supplementary_gaussian import SingleGaussianConfig, run_single_gaussian
+
+    single = SingleGaussianConfig(sample_sizes=(10, 100), generations=20, chains=8, seed=7)
+    theory = GaussianTheoryConfig(generations=20, chains=100, seed=7)
+    for run, cfg, name in ((run_single_gaussian, single, "s.npz"), (run_gaussian_theory, theory, "t.npz")):
+        a = load_npz(run(cfg, tmp_path / "a" / name))[1]
+        b = load_npz(run(cfg, tmp_path / "b" / name))[1]
+        assert a.keys() == b.keys()
+        for k in a:
+            assert np.array_equal(a[k], b[k]), k
