@@ -129,7 +129,7 @@ A killed run resumes where it stopped."""
 def parts(scale: str, seed: int, options: dict | None = None) -> list[Part]:
     options = options or {}
     return ([_verify_part(seed, thorough=scale == "full"), _figure_part("gaussian", seed),
-             _figure_part("gaussian-theory", seed)]
+             _figure_part("gaussian-theory", seed), _figure_part("regimes", seed)]
             + [_family_part(n, seed, scale, options) for n in ("discrete", "gmm", "vae")]
             + [_llm_part(seed, scale, options)])
 

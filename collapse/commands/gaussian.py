@@ -40,7 +40,8 @@ def register(top, groups) -> None:
     p.set_defaults(func=_simulate)
 
     for name, help_ in (("gaussian", "single-Gaussian figure (Supplementary Material) from saved results"),
-                        ("gaussian-theory", "E[W2^2], E[sigma], Var[mu] against generation: closed form and simulation")):
+                        ("gaussian-theory", "E[W2^2], E[sigma], Var[mu] against generation: closed form and simulation"),
+                        ("regimes", "fresh real data (fixed points against gamma) and accumulate against replace")):
         p = groups["figures"].add_parser(name, help=help_)
         p.add_argument("--run", type=Path, default=Path("runs/gaussian"),
                        help="run folder; the experiment is simulated first when its results are missing")
@@ -125,6 +126,10 @@ def default_config(figure: str, seed: int = 20240724):
         from simulate.supplementary_gaussian import SingleGaussianConfig
 
         return SingleGaussianConfig(seed=seed)
+    if figure == "regimes":
+        from simulate.regimes_experiment import RegimesConfig
+
+        return RegimesConfig(seed=seed)
     from simulate.gaussian_theory import GaussianTheoryConfig
 
     return GaussianTheoryConfig(seed=seed)
@@ -142,6 +147,10 @@ def ensure_results(figure: str, results: Path, config=None) -> None:
         from simulate.supplementary_gaussian import run_single_gaussian
 
         run_single_gaussian(config, results / "gaussian_single.npz")
+    elif figure == "regimes":
+        from simulate.regimes_experiment import run_regimes
+
+        run_regimes(config, results / "regimes.npz")
     else:
         from simulate.gaussian_theory import run_gaussian_theory
 
