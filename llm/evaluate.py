@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["token_nll", "sequence_perplexity", "corpus_perplexity", "next_token_log_probs"]
+__all__ = ["token_nll", "sequence_perplexity", "corpus_perplexity", "perplexity_stats", "next_token_log_probs"]
 
 
 def _batches(blocks: npt.NDArray[np.int64], batch_size: int):
@@ -63,7 +63,11 @@ def sequence_perplexity(model, blocks, **kw) -> npt.NDArray[np.float64]:
 
 def corpus_perplexity(model, blocks, **kw) -> dict[str, float]:
     """``exp`` of the mean token NLL over the whole split, and the mean / std of per-block perplexities."""
-    nll = token_nll(model, blocks, **kw)
+    return perplexity_stats(token_nll(model, blocks, **kw))
+
+
+def perplexity_stats(nll: npt.NDArray[np.float64]) -> dict[str, float]:
+    """:func:`corpus_perplexity` from the token NLLs of shape (n, L-1) (e.g. gathered from several ranks)."""
     per_seq = np.exp(nll.mean(axis=1))
     return {"perplexity": float(np.exp(nll.mean())), "mean_nll": float(nll.mean()),
             "mean_sequence_perplexity": float(per_seq.mean()), "std_sequence_perplexity": float(per_seq.std())}

@@ -19,6 +19,11 @@ marks a finished generation)::
 
 Each generation starts from the pretrained weights and trains on the previous
 generation's generated blocks (setting 2: a random 10% replaced by real ones).
+
+Launched by ``torchrun`` or ``accelerate launch`` the same code runs data-parallel
+(:mod:`llm.distributed`): every rank trains on a shard of each batch, generates
+and scores a shard of the blocks; results are gathered in order and rank 0
+alone writes the files above.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import numpy as np
 
 from collapse.runio import atomic_write_text, load_npz, metadata, read_json, save_json, save_npz
 from collapse.validation import InvalidArgument
-
+from llm import distributed
 from llm.config import ExperimentConfig, Setting, config_from_dict, preset
 
 __all__ = ["Runtime", "World", "run", "run_quick", "prepare", "load_summary"]
@@ -111,8 +116,7 @@ def _save_blocks(path: Path, cfg: ExperimentConfig, note: str, blocks: dict[str,
 
 def _load_blocks(path: Path) -> dict[str, np.ndarray]:
     try:
-        # from bytes: np.load leaves its own file handle open when the archive is damaged
-        return load_npz(io.BytesIO(path.read_bytes()))[1]
+        return load_npz(path)[1]  # load_npz closes the file also when the archive is damaged
     except Exception as exc:  # noqa: BLE001 -- any unreadable file gets the same advice
         raise InvalidArgument("data", f"a readable {path.name} (move it away to rebuild it)",
                               f"{path} ({type(exc).__name__})") from None
@@ -209,7 +213,7 @@ def _train_data(cfg, world, setting, seed, g, out, rng) -> tuple[np.ndarray, np.
     from llm.data import mix_real
 
     path = _gen_dir(out, setting, seed, g) / "train.npz"
-    if path.exists():
+    if distributed.exists(path):
         arrays = _load_blocks(path)
         return arrays["blocks"], arrays["is_real"]
     real = world.blocks["train"]
@@ -217,8 +221,9 @@ def _train_data(cfg, world, setting, seed, g, out, rng) -> tuple[np.ndarray, np.
         blocks, is_real = real, np.ones(len(real), dtype=bool)
     else:
         prev = _load_blocks(_gen_dir(out, setting, seed, g - 1) / "generated.npz")["blocks"]
-        blocks, is_real = mix_real(prev, real, setting.keep_real, rng)
-    save_npz(path, metadata(cfg, seed, setting=setting.name, generation=g), blocks=blocks, is_real=is_real)
+        blocks, is_real = mix_real(prev, real, setting.keep_real, rng)  # the same choice on every rank
+    distributed.on_main(save_npz, path, metadata(cfg, seed, setting=setting.name, generation=g),
+                        blocks=blocks, is_real=is_real)
     return blocks, is_real
 
 
@@ -230,38 +235,54 @@ def _trained_model(cfg, world, setting, seed, g, out, rt, train, torch_seed):
     d = _gen_dir(out, setting, seed, g)
     model = world.model
     model.load_state_dict(world.pretrained_state)
-    if (d / "model.safetensors").exists() and (d / "train.json").exists():
+    if distributed.broadcast((d / "model.safetensors").exists() and (d / "train.json").exists()):
         load_checkpoint(model, d / "model.safetensors")
         return model
     hist = fine_tune(model, train, world.blocks["valid"], cfg.train_config(setting), seed=torch_seed,
-                     device=rt.device, eval_batch_size=rt.eval_batch_size, progress=rt.progress)
-    save_checkpoint(model, d / "model.safetensors", {"setting": setting.name, "seed": str(seed), "generation": str(g)})
-    save_json(d / "train.json", metadata(cfg, seed, setting=setting.name, generation=g, history=hist))
+                     device=rt.device, eval_batch_size=rt.eval_batch_size, progress=rt.progress,
+                     data_parallel=True)
+    distributed.on_main(save_checkpoint, model, d / "model.safetensors",
+                        {"setting": setting.name, "seed": str(seed), "generation": str(g)})
+    distributed.on_main(save_json, d / "train.json",
+                        metadata(cfg, seed, setting=setting.name, generation=g, history=hist))
     return model
 
 
 def _evaluate(cfg, world, setting, seed, g, out, rt, model, gen0, train, is_real) -> dict:
-    """Test perplexity, per-sequence perplexity under generation 0, truth scores, Example-1 continuations."""
-    from llm.evaluate import corpus_perplexity, token_nll
+    """Test perplexity, per-sequence perplexity under generation 0, truth scores, Example-1 continuations.
+
+    The two scorings over many blocks are split across ranks; the rest is rank 0's,
+    which writes ``scores.npz`` (the returned dict is complete on rank 0 only).
+    """
+    from llm.evaluate import perplexity_stats
     from llm.generate import beam_generate
 
     d = _gen_dir(out, setting, seed, g)
     kw = dict(device=rt.device, batch_size=rt.eval_batch_size)
-    m = {"test": corpus_perplexity(model, world.blocks["test"], **kw)}
-    scores = {"perplexity_gen0": np.exp(token_nll(gen0, train, **kw).mean(axis=1)), "is_real": is_real}
-    prompts = world.blocks["test"][: cfg.n_examples]
-    cont = beam_generate(model, prompts, new_tokens=cfg.new_tokens, num_beams=cfg.num_beams,
-                         repetition_penalty=setting.repetition_penalty, device=rt.device)
-    m["examples"] = [{"prompt": world.tokenizer.decode(p), "continuation": world.tokenizer.decode(c)}
-                     for p, c in zip(prompts, cont)]
-    if world.language is not None:
-        from llm.groundtruth import data_coverage, model_vs_truth, true_token_nll
+    m = {"test": perplexity_stats(_sharded_nll(model, world.blocks["test"], kw))}
+    scores = {"perplexity_gen0": np.exp(_sharded_nll(gen0, train, kw).mean(axis=1)), "is_real": is_real}
+    if distributed.is_main():
+        prompts = world.blocks["test"][: cfg.n_examples]
+        cont = beam_generate(model, prompts, new_tokens=cfg.new_tokens, num_beams=cfg.num_beams,
+                             repetition_penalty=setting.repetition_penalty, device=rt.device)
+        m["examples"] = [{"prompt": world.tokenizer.decode(p), "continuation": world.tokenizer.decode(c)}
+                         for p, c in zip(prompts, cont)]
+        if world.language is not None:
+            from llm.groundtruth import data_coverage, model_vs_truth, true_token_nll
 
-        m["truth"] = model_vs_truth(world.language, model, world.blocks["test"], **kw)
-        m["data"] = data_coverage(world.language, train)
-        scores["true_nll"] = true_token_nll(world.language, train).mean(axis=1)
-    save_npz(d / "scores.npz", metadata(cfg, seed, setting=setting.name, generation=g), **scores)
+            m["truth"] = model_vs_truth(world.language, model, world.blocks["test"], **kw)
+            m["data"] = data_coverage(world.language, train)
+            scores["true_nll"] = true_token_nll(world.language, train).mean(axis=1)
+        save_npz(d / "scores.npz", metadata(cfg, seed, setting=setting.name, generation=g), **scores)
+    distributed.barrier()
     return m
+
+
+def _sharded_nll(model, blocks: np.ndarray, kw: dict) -> np.ndarray:
+    """:func:`llm.evaluate.token_nll` of ``blocks``, each rank scoring a shard; shape (n, L-1) on every rank."""
+    from llm.evaluate import token_nll
+
+    return distributed.gather(token_nll(model, distributed.shard(blocks), **kw))
 
 
 def run_chain(cfg: ExperimentConfig, world: World, setting: Setting, seed: int, out: Path, rt: Runtime,
@@ -276,7 +297,7 @@ def run_chain(cfg: ExperimentConfig, world: World, setting: Setting, seed: int, 
     rows = []
     for g in tqdm(range(cfg.generations), desc=f"{setting.name} seed {seed}", disable=not rt.progress):
         d = _gen_dir(out, setting, seed, g)
-        if (d / "metrics.json").exists():
+        if distributed.exists(d / "metrics.json"):
             rows.append(read_json(d / "metrics.json"))
             continue
         rng = np.random.default_rng(streams[g])
@@ -284,17 +305,18 @@ def run_chain(cfg: ExperimentConfig, world: World, setting: Setting, seed: int, 
         train, is_real = _train_data(cfg, world, setting, seed, g, out, rng)
         model = _trained_model(cfg, world, setting, seed, g, out, rt, train, torch_seed)
         _notify(on_saved, d / "model.safetensors")
-        if g + 1 < cfg.generations and not (d / "generated.npz").exists():
-            new = beam_generate(model, world.blocks["train"], new_tokens=cfg.new_tokens, num_beams=cfg.num_beams,
-                                repetition_penalty=setting.repetition_penalty, batch_size=rt.gen_batch_size,
-                                device=rt.device, progress=rt.progress)
-            save_npz(d / "generated.npz", metadata(cfg, seed, setting=setting.name, generation=g), blocks=new)
+        if g + 1 < cfg.generations and not distributed.exists(d / "generated.npz"):
+            mine = beam_generate(model, distributed.shard(world.blocks["train"]), new_tokens=cfg.new_tokens,
+                                 num_beams=cfg.num_beams, repetition_penalty=setting.repetition_penalty,
+                                 batch_size=rt.gen_batch_size, device=rt.device, progress=rt.progress)
+            distributed.on_main(save_npz, d / "generated.npz", metadata(cfg, seed, setting=setting.name, generation=g),
+                                blocks=distributed.gather(mine))
             _notify(on_saved, d / "generated.npz")
         if gen0 is None:
             gen0 = _gen0_model(out, setting, seed, g, model)
         metrics = _evaluate(cfg, world, setting, seed, g, out, rt, model, gen0, train, is_real)
         row = metadata(cfg, seed, setting=setting.name, generation=g, **metrics)
-        save_json(d / "metrics.json", row)
+        distributed.on_main(save_json, d / "metrics.json", row)
         rows.append(read_json(d / "metrics.json"))
         _notify(on_saved, d / "metrics.json")
     return rows
@@ -330,25 +352,43 @@ def run(cfg: ExperimentConfig, out: Path, rt: Runtime = Runtime(),
 
     out = Path(out)
     rt = dataclasses.replace(rt, device=resolve_device(rt.device))
+    owns_group = distributed.init(rt.device)  # under torchrun / accelerate launch; else one process
+    try:
+        return _run_all(cfg, out, dataclasses.replace(rt, progress=rt.progress and distributed.is_main()), on_saved)
+    finally:
+        if owns_group:
+            distributed.shutdown()
+
+
+def _run_all(cfg: ExperimentConfig, out: Path, rt: Runtime, on_saved) -> Path:
     if rt.threads:
         import torch
 
         torch.set_num_threads(rt.threads)
     out.mkdir(parents=True, exist_ok=True)
-    fresh = not (out / "config.json").exists()
-    _check_config(cfg, out)
-    try:
+    # rank 0 checks the config and makes the data and the stand-in; the others then read them
+    world = _prepare_checked(cfg, out, rt) if distributed.is_main() else None
+    distributed.barrier()
+    if world is None:
         world = prepare(cfg, out, rt)
-    except InvalidArgument:
-        # bad input found before anything was made: leave no config behind to refuse the corrected command
-        if fresh and not (out / "data").exists() and not (out / "pretrained").exists():
-            (out / "config.json").unlink()
-        raise
     for setting in cfg.settings:
         for seed in cfg.seeds:
             run_chain(cfg, world, setting, seed, out, rt, on_saved)
-            write_summary(cfg, out)
+            distributed.on_main(write_summary, cfg, out)
     return out / "summary.json"
+
+
+def _prepare_checked(cfg: ExperimentConfig, out: Path, rt: Runtime) -> World:
+    """:func:`prepare` after :func:`_check_config`; bad input found before anything was made leaves no config."""
+    fresh = not (out / "config.json").exists()
+    _check_config(cfg, out)
+    try:
+        return prepare(cfg, out, rt)
+    except InvalidArgument:
+        # leave no config behind to refuse the corrected command
+        if fresh and not (out / "data").exists() and not (out / "pretrained").exists():
+            (out / "config.json").unlink()
+        raise
 
 
 def run_quick(out_dir: Path, seed: int = 0, *, device: str = "cpu", progress: bool = False) -> Path:

@@ -39,6 +39,7 @@ class TrainConfig:
 def fine_tune(
     model, train_blocks: npt.NDArray[np.int64], valid_blocks: npt.NDArray[np.int64], cfg: TrainConfig,
     *, seed: int, device: str = "cpu", eval_batch_size: int = 64, progress: bool = False,
+    data_parallel: bool = False,
 ) -> dict:
     """Train ``model`` in place; leave it holding the weights of its best validation epoch.
 
@@ -46,6 +47,9 @@ def fine_tune(
     ----------
     train_blocks, valid_blocks : int arrays of shape (n, L)
     seed : seeds the batch order and dropout of this generation
+    data_parallel : every rank of the process group (:mod:`llm.distributed`) calls this together and
+        takes a shard of each batch; gradients are averaged, so the optimiser follows the one-process
+        run up to float reduction order (and dropout masks, which depend on the shard)
 
     Returns
     -------
@@ -54,7 +58,7 @@ def fine_tune(
     import torch
     from tqdm.auto import tqdm
 
-    from llm.evaluate import token_nll
+    from llm import distributed
     from llm.model import autocast_dtype, seed_torch, state_to_cpu
 
     seed_torch(seed)
@@ -65,6 +69,8 @@ def fine_tune(
     t_max = cfg.epochs if cfg.schedule == "epoch" else cfg.epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t_max, eta_min=cfg.min_lr)
     dtype = autocast_dtype(device)
+    net = distributed.wrap(model, device) if data_parallel else model
+    world = distributed.world_size() if data_parallel else 1
     history = {"train_loss": [], "valid_loss": [], "lr": []}
     best, best_loss = None, float("inf")
     for epoch in tqdm(range(cfg.epochs), desc="epochs", leave=False, disable=not progress):
@@ -72,19 +78,23 @@ def fine_tune(
         order = torch.randperm(len(data), generator=gen)
         losses = []
         for k in range(steps_per_epoch):
-            x = data[order[k * cfg.batch_size:(k + 1) * cfg.batch_size]].to(device)
+            rows = order[k * cfg.batch_size:(k + 1) * cfg.batch_size]
+            x, weight = _local_rows(data, rows, world, distributed.batch_shard(len(rows)))
+            x = x.to(device)
             with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
-                loss = model(input_ids=x, labels=x).loss
+                loss = net(input_ids=x, labels=x).loss
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * weight if weight != 1.0 else loss).backward()
             opt.step()
-            losses.append(loss.item())
+            losses.append(loss.item() * weight / world)  # summed over ranks: the batch's mean loss
             if cfg.schedule == "step":
                 sched.step()
+        if world > 1:
+            losses = distributed.all_sum(losses)
         history["lr"].append(opt.param_groups[0]["lr"])
         if cfg.schedule == "epoch":
             sched.step()
-        valid = float(token_nll(model, valid_blocks, device=device, batch_size=eval_batch_size).mean())
+        valid = _valid_loss(model, valid_blocks, device, eval_batch_size, data_parallel)
         history["train_loss"].append(float(np.mean(losses)))
         history["valid_loss"].append(valid)
         if valid < best_loss:  # keep the best epoch's weights (on the CPU, off the training device)
@@ -96,3 +106,31 @@ def fine_tune(
     model.load_state_dict(best)
     model.eval()
     return history
+
+
+def _local_rows(data, rows, world: int, mine: slice):
+    """This rank's rows of a batch and the weight of its mean loss.
+
+    DDP averages gradients over ranks; weighting each rank's mean token loss by
+    ``world * n_local / n`` makes that average the gradient of the whole batch's
+    mean (all blocks have the same length), also when the batch does not split
+    evenly. A rank left without rows runs one row at weight 0, since every rank
+    must take part in each backward pass.
+    """
+    if world == 1:
+        return data[rows], 1.0
+    local = rows[mine]
+    if len(local) == 0:
+        return data[rows[:1]], 0.0
+    return data[local], world * len(local) / len(rows)
+
+
+def _valid_loss(model, blocks, device: str, batch_size: int, data_parallel: bool) -> float:
+    """Mean token NLL of the validation blocks (scored in shards across ranks when data-parallel)."""
+    from llm import distributed
+    from llm.evaluate import token_nll
+
+    if not data_parallel:
+        return float(token_nll(model, blocks, device=device, batch_size=batch_size).mean())
+    nll = token_nll(model, distributed.shard(blocks), device=device, batch_size=batch_size)
+    return float(distributed.gather(nll).mean())

@@ -21,7 +21,9 @@ def register(top, groups) -> None:
     sub = p.add_subparsers(dest="llm_command", metavar="COMMAND", required=True)
     r = sub.add_parser("run", help="run or resume the generational experiment",
                        description="Run (or resume: rerun the same command) every setting, seed and generation. "
-                                   "A resume with different options is refused.")
+                                   "A resume with different options is refused. Data-parallel on several GPUs or "
+                                   "nodes when started by torchrun or accelerate launch "
+                                   "(e.g. torchrun --nproc_per_node 8 -m collapse.cli llm run ...).")
     r.add_argument("--quick", action="store_true",
                    help="the quick preset: synthetic, 2 seeds, 6 generations, 256 blocks (minutes on a CPU)")
     r.add_argument("--preset", choices=("offline", "paper", "quick"), default=None,
@@ -86,7 +88,10 @@ def _run(args: argparse.Namespace) -> int:
     rt = Runtime(device=args.device, gen_batch_size=args.gen_batch_size, progress=not args.no_progress,
                  threads=threads)
     path = run(cfg, args.out, rt)
-    print(f"results: {path.parent} (summary.csv); draw them with: collapse figures llm --results {path.parent}")
+    from llm.distributed import env_rank
+
+    if env_rank() == 0:  # under torchrun / accelerate launch every rank gets here
+        print(f"results: {path.parent} (summary.csv); draw them with: collapse figures llm --results {path.parent}")
     return 0
 
 
