@@ -63,6 +63,9 @@ def register(top, groups) -> None:
     b.add_argument("--prompts", type=int_at_least(1), default=64, help="prompts in the batched run (default 64)")
     b.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     b.add_argument("--out", type=Path, default=None, help="also save the numbers as JSON here")
+    b.add_argument("--paper", action="store_true",
+                   help="measure a random model of OPT-125m's shape instead and estimate the time of one generation "
+                        "of the paper's protocol on this device")
     b.set_defaults(func=_bench)
 
 
@@ -107,4 +110,4 @@ def _figures(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from llm.bench import main
 
-    return main(prompts=args.prompts, device=args.device, out=args.out)
+    return main(prompts=args.prompts, device=args.device, out=args.out, paper=args.paper)

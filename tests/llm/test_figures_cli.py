@@ -73,3 +73,17 @@ def test_bench_measures_and_checks_batched_equals_single():
     r = measure(prompts=4, single=2, new_tokens=4, num_beams=2, block_size=8, device="cpu", repeats=1)
     assert r["batched_equals_one_at_a_time"] is True
     assert r["train_tokens_per_s"] > 0 and r["beam_new_tokens_per_s"] > 0 and r["batched_speedup"] > 0
+
+
+def test_paper_projection_scales_measured_rates_to_the_protocol():
+    from llm.bench import PAPER_WORKLOAD, measure_paper_model, project_generation
+
+    tiny = dict(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=32)
+    r = measure_paper_model("cpu", train_batch=2, gen_prompts=2, arch=tiny, repeats=1)
+    assert r["train_tokens_per_s"] > 0 and r["score_tokens_per_s"] > 0 and r["beam_new_tokens_per_s"] > 0
+    rates = {"train_tokens_per_s": 100.0, "score_tokens_per_s": 400.0, "beam_new_tokens_per_s": 50.0}
+    p5, p10 = project_generation(rates, 5), project_generation(rates, 10)
+    w = PAPER_WORKLOAD
+    assert p5["generate"] == p10["generate"] == w["train_tokens"] / w["block_size"] * w["new_tokens"] / 50.0
+    assert p10["train"] == 2 * p5["train"] == 10 * w["train_tokens"] / 100.0
+    assert p5["total"] == pytest.approx(p5["train"] + p5["validate"] + p5["generate"] + p5["evaluate"])
