@@ -120,3 +120,19 @@ def test_two_processes_resume_a_run_started_by_one(one_process, tmp_path):
     _run(out, 2)
     assert (chain / "gen00" / "model.safetensors").stat().st_mtime_ns == kept
     _assert_same_results(one_process, out)
+
+
+@pytest.mark.parametrize("world", [2, 3, 4])
+def test_rank_weights_make_the_averaged_loss_the_batch_mean(world):
+    """DDP averages over ranks; the weights must turn that into the whole batch's mean, even batches smaller
+    than the world (a rank without rows runs one row at weight 0)."""
+    from llm.distributed import _bounds
+    from llm.train import _local_rows
+
+    data = torch.arange(20, dtype=torch.float64)[:, None] ** 2  # one "loss" value per row
+    for n in range(1, 8):
+        rows = torch.arange(n) * 2
+        parts = [_local_rows(data, rows, world, slice(*_bounds(n, r, world))) for r in range(world)]
+        averaged = sum(w * float(x.mean()) for x, w in parts) / world
+        assert averaged == pytest.approx(float(data[rows].mean()), rel=1e-12)
+        assert sorted(torch.cat([x for x, w in parts if w > 0]).flatten().tolist()) == data[rows].flatten().tolist()
