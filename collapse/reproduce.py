@@ -119,7 +119,8 @@ def _llm_part(seed: int, scale: str, options: dict) -> Part:
 #: what --full needs, said before it starts
 FULL_NEEDS = """collapse reproduce --full runs the paper's sizes:
   - OPT-125m and WikiText-2 from the Hugging Face hub (or --model DIR / --data DIR with local copies);
-    a GPU: about 1-2 h per generation of each setting on one modern GPU, 5 seeds x 10 generations x 3 settings;
+    a GPU: an estimated 4-17 min per generation of each chain on one modern GPU (README), about 11-36
+    GPU-hours for 3 settings x 5 seeds x 10 generations (torchrun spreads it over several GPUs);
   - MNIST idx files for the VAE (--mnist DIR; without it the embedded 8x8 digits are used, a reduced scale);
   - the GMM (2000 generations) and single Gaussian (1000 generations) at the paper's sizes: minutes;
   - thorough verification (4x the chains in every simulation check): about 2 minutes.
