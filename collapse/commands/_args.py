@@ -30,6 +30,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def open_fraction(text: str) -> float:
+    """A number strictly between 0 and 1 (a fraction of the data, say)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
+
 def finite_float(text: str) -> float:
     try:
         value = float(text)

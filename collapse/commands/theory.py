@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from collapse.commands._args import int_at_least, positive_float
+from collapse.commands._args import int_at_least, open_fraction, positive_float
 
 ESTIMATORS = ("unbiased", "mle")
 
@@ -23,16 +23,6 @@ def _probabilities(text: str) -> tuple[float, ...]:
     if len(p) < 2 or any(not (0 <= v <= 1) for v in p) or abs(sum(p) - 1) > 1e-9:
         raise argparse.ArgumentTypeError(f"expected at least 2 probabilities in [0, 1] summing to 1, got {text!r}")
     return p
-
-
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
-    return v
 
 
 def register(top, groups) -> None:
@@ -55,7 +45,7 @@ def register(top, groups) -> None:
 
     p = g.add_parser("mixing", help="fixed points with real data mixed in, KDE, retraining stability")
     p.add_argument("--samples", "-M", type=int_at_least(3), default=100)
-    p.add_argument("--gamma", type=_fraction, default=0.1, help="fraction of fresh real data per generation")
+    p.add_argument("--gamma", type=open_fraction, default=0.1, help="fraction of fresh real data per generation")
     p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased")
     p.add_argument("--sigma0", type=positive_float, default=1.0)
     p.add_argument("--p0", type=_probabilities, default=(0.5, 0.3, 0.15, 0.05))

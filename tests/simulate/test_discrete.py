@@ -1,6 +1,6 @@
 """The discrete chain with exact approximation against analytic/discrete.py.
 
-Each statistical check states its false-alarm probability (see stat_checks);
+Each statistical check states its false-alarm probability (see tests/stats_helpers.py);
 "rejects" tests show the same check failing once its claim is made false.
 """
 
@@ -20,7 +20,7 @@ from simulate.discrete import (
 )
 from simulate.loop import Regime
 from tests import strategies as S
-from tests.simulate.stat_checks import ALPHA, assert_binomial, assert_mean, split
+from tests.stats_helpers import ALPHA, assert_binomial, assert_mean, per_assertion_alpha
 
 SAMPLERS = ["wright-fisher", "multinomial", "literal"]
 
@@ -80,7 +80,7 @@ def test_frequencies_are_martingales_with_the_derived_variance(p0, m, t, seed, s
                             keep=[t])
     p_t = res.frequencies()[:, 0, :]  # (N, K)
     var_f = lambdified(AD.frequency_variance(), AD.x0, AD.M, AD.t)
-    alpha = split(len(p0))
+    alpha = per_assertion_alpha(len(p0))
     for i, x0 in enumerate(p0):
         var = float(var_f(x0, m, t))
         # E[p_t(i)] = p_0(i), tested with the derived Var[p_t(i)] as the variance
@@ -100,7 +100,7 @@ def test_heterozygosity_decays_as_derived(p0, m, t, seed, sampler):
         assert expected < 1e-3 or np.all(h == expected)
         return
     # SE from the sample (N = 3000 chains, CLT); one check per example
-    assert_mean(h, expected, split(1), f"E[H_{t}]")
+    assert_mean(h, expected, per_assertion_alpha(1), f"E[H_{t}]")
     assert np.isclose(res.het_mean[t], h.mean())
 
 
@@ -129,7 +129,7 @@ def test_loss_probability(q, m, seed):
                             keep=[1])
     lost = (res.freqs[:, 0, 0] == 0).sum()
     p = float(AD.loss_probability().subs({AD.q: q, AD.M: m}))
-    assert_binomial(lost, N, p, split(1), "state lost in one generation")
+    assert_binomial(lost, N, p, per_assertion_alpha(1), "state lost in one generation")
 
 
 # ---- mixing with real data: the fixed point -----------------------------------------------
@@ -148,7 +148,7 @@ def test_mixing_heterozygosity_follows_the_derived_recursion(w, m, seed):
     subs = {AM.n_prev: n_prev, AM.n_real: n_real, AM.M: m, AM.H0: H0}
     expected = float(AM.discrete_mix_heterozygosity().subs(subs).subs(AM.g, G - 1))
     fixed = float(AM.discrete_mix_fixed_point().subs(subs))
-    assert_mean(h, expected, split(1), "E[h] under mixing")
+    assert_mean(h, expected, per_assertion_alpha(1), "E[h] under mixing")
     if n_real > 0:
         assert fixed > 0 and abs(expected - fixed) < 0.05 + abs(expected) * 0.5
 
@@ -161,7 +161,7 @@ def test_fit_sample_is_consistent(p, seed):
     m, fam = 100_000, DiscreteFamily(len(p))
     data = fam.sample(DiscreteParams(np.asarray(p)[None]), m, np.random.default_rng(seed))
     p_hat = fam.fit(data).probs[0]
-    eps = np.sqrt(np.log(2 * len(p) / split(1)) / (2 * m))
+    eps = np.sqrt(np.log(2 * len(p) / per_assertion_alpha(1)) / (2 * m))
     assert np.abs(p_hat - p).max() <= eps
     assert data.min() >= 0 and data.max() < len(p) and np.all(p_hat[np.asarray(p) == 0] == 0)
 
@@ -222,7 +222,7 @@ def test_frequencies_stay_unbiased_under_every_regime_and_schedule(regime, kind,
                             np.random.default_rng(seed), keep=[6])
     p_t = res.frequencies()[:, 0, :]
     for i, x0 in enumerate(p0):  # SE from the chains (CLT); three checks per example
-        assert_mean(p_t[:, i], x0, split(3), f"E[p_6({i})] under {regime}, {kind} schedule")
+        assert_mean(p_t[:, i], x0, per_assertion_alpha(3), f"E[p_6({i})] under {regime}, {kind} schedule")
 
 
 @settings(max_examples=6)
@@ -234,7 +234,7 @@ def test_heterozygosity_under_named_schedules(kind, m, seed):
     res = simulate_discrete(DiscreteConfig(4000, (0.5, 0.25, 0.25), sched), np.random.default_rng(seed), keep=[8])
     h = heterozygosity(res.frequencies()[:, 0, :])
     expected = 0.625 * float(AD.heterozygosity_schedule(sched))
-    assert_mean(h, expected, split(1), f"E[H_8], {kind} schedule from M = {m}")
+    assert_mean(h, expected, per_assertion_alpha(1), f"E[H_8], {kind} schedule from M = {m}")
 
 
 def test_mixing_converges_to_the_fixed_point_and_the_check_rejects_collapse():

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from collapse.validation import InvalidArgument
 from simulate import gmm as G
 from tests import strategies as S
-from tests.simulate.stat_checks import ALPHA, z_crit
+from tests.stats_helpers import ALPHA, z_threshold
 
 
 def _two_blobs(C: int, n: int, rng, sep: float = 4.0) -> np.ndarray:
@@ -62,8 +62,8 @@ def test_fit_sample_is_consistent():
     means = np.take_along_axis(fit.means, order[..., None], axis=1)
     se = np.sqrt(1.0 / (n / 2))
     # 16 coordinates, CLT for the (asymptotically normal) MLE; total false alarm <= 1e-6
-    assert np.abs(means - np.array([[-4, 0], [4, 0]])).max() <= z_crit(ALPHA / 16) * se * 1.05
-    assert np.allclose(np.take_along_axis(fit.weights, order, 1), 0.5, atol=z_crit(ALPHA / 8) * 0.5 / np.sqrt(n))
+    assert np.abs(means - np.array([[-4, 0], [4, 0]])).max() <= z_threshold(ALPHA / 16) * se * 1.05
+    assert np.allclose(np.take_along_axis(fit.weights, order, 1), 0.5, atol=z_threshold(ALPHA / 8) * 0.5 / np.sqrt(n))
     assert np.allclose(fit.covs, np.eye(2), atol=0.05)
 
 
@@ -72,10 +72,10 @@ def test_sample_has_the_mixture_moments():
     p = G.GMMParams(np.array([[0.25, 0.75]]), np.array([[[0.0, 0.0], [2.0, 1.0]]]),
                     np.array([[[[1.0, 0.3], [0.3, 0.5]], [[0.2, 0.0], [0.0, 0.2]]]]))
     x, lab = G.sample_labelled(p, 200_000, rng)
-    assert abs((lab == 1).mean() - 0.75) <= z_crit(ALPHA / 3) * np.sqrt(0.75 * 0.25 / 2e5)
+    assert abs((lab == 1).mean() - 0.75) <= z_threshold(ALPHA / 3) * np.sqrt(0.75 * 0.25 / 2e5)
     comp0 = x[0][lab[0] == 0]
     # covariance of component 0 within 1e-6-level CLT bounds (Var of a sample covariance <= 2 s^4 / n)
-    assert np.abs(np.cov(comp0.T) - [[1.0, 0.3], [0.3, 0.5]]).max() <= z_crit(ALPHA / 3) * np.sqrt(2 / comp0.shape[0])
+    assert np.abs(np.cov(comp0.T) - [[1.0, 0.3], [0.3, 0.5]]).max() <= z_threshold(ALPHA / 3) * np.sqrt(2 / comp0.shape[0])
 
 
 @settings(max_examples=6)

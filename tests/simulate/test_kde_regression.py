@@ -14,7 +14,7 @@ from simulate.kde import KDEFamily, KDEParams
 from simulate.loop import run_generations
 from simulate.regression import RegressionFamily, RegressionParams, excess_risk
 from tests import strategies as S
-from tests.simulate.stat_checks import ALPHA, assert_mean, split, z_crit
+from tests.stats_helpers import ALPHA, assert_mean, per_assertion_alpha, z_threshold
 
 
 # ---- KDE ------------------------------------------------------------------------------------
@@ -37,7 +37,7 @@ def test_kde_variance_follows_the_derived_recursion(m, h, g, seed):
     run_generations(KDEFamily(h), None, [m] * (g + 1), np.random.default_rng(seed), source=source,
                     on_data=lambda gen, d: var.append(d[..., 0].var(1)) if gen == g else None)
     # E[s_g^2] from sympy; SE from the 4000 chains (CLT), one check per example
-    assert_mean(var[0], _kde_var_theory(m, h, g), split(1), f"E[s^2] at generation {g}")
+    assert_mean(var[0], _kde_var_theory(m, h, g), per_assertion_alpha(1), f"E[s^2] at generation {g}")
 
 
 def test_kde_settles_at_its_fixed_point_and_the_check_rejects_zero():
@@ -57,7 +57,7 @@ def test_kde_fit_sample_is_consistent_and_reproducible():
     fam = KDEFamily(0.2)
     y = fam.sample(fam.fit(x), 50_000, np.random.default_rng(1))
     # the KDE of N(0,1) data is ~N(0, 1 + h^2): variance within 6 SE (SE of a sample variance ~ sqrt(2/n) s^2)
-    assert np.abs(y.var(1) - 1.04).max() <= z_crit(ALPHA / 2) * np.sqrt(2 * 2 / 50_000) * 1.04
+    assert np.abs(y.var(1) - 1.04).max() <= z_threshold(ALPHA / 2) * np.sqrt(2 * 2 / 50_000) * 1.04
     assert np.array_equal(y, fam.sample(fam.fit(x), 50_000, np.random.default_rng(1)))
     # the density integrates to one (a Riemann sum on a wide grid)
     grid = np.linspace(-6, 6, 2001)[None, :, None]
@@ -101,10 +101,10 @@ def test_accumulate_stays_under_its_bound_while_replace_grows():
     bound = float(AM.accumulate_risk_bound().subs(AM.v, v))
     # claim E[risk_g] <= pi^2/6 v for every g: rejected only if a lower confidence bound
     # (one-sided, level 1e-6 / G per generation) lies above the bound
-    lcb_acc = acc.mean(0) - z_crit(2 * ALPHA / (2 * G)) * acc.std(0, ddof=1) / np.sqrt(acc.shape[0])
+    lcb_acc = acc.mean(0) - z_threshold(2 * ALPHA / (2 * G)) * acc.std(0, ddof=1) / np.sqrt(acc.shape[0])
     assert (lcb_acc <= bound).all()
     # ... while replace passes it for good (lower confidence bound above it from g = 3 on)
-    lcb = rep.mean(0) - z_crit(ALPHA / (2 * G)) * rep.std(0, ddof=1) / np.sqrt(rep.shape[0])
+    lcb = rep.mean(0) - z_threshold(ALPHA / (2 * G)) * rep.std(0, ddof=1) / np.sqrt(rep.shape[0])
     assert (lcb[3:] > bound).all()
     assert rep.mean(0)[-1] > 10 * acc.mean(0)[-1]
 
@@ -116,7 +116,7 @@ def test_regression_fit_sample_is_consistent(seed, d):
     fam = RegressionFamily(d, noise=0.5, design="random")
     fit = fam.fit(fam.sample(RegressionParams(w), 20_000, rng)).weights
     # OLS error per coordinate has SD ~ noise / sqrt(n); 2d coordinates, total false alarm <= 1e-6
-    assert np.abs(fit - w).max() <= z_crit(split(2 * d)) * 0.5 / np.sqrt(20_000) * 1.1
+    assert np.abs(fit - w).max() <= z_threshold(per_assertion_alpha(2 * d)) * 0.5 / np.sqrt(20_000) * 1.1
 
 
 BAD_REG = [

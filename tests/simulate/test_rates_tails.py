@@ -1,5 +1,5 @@
 """The Poisson chain and the Zipf samplers against their closed forms (false alarm <= 1e-6 per assertion
-group: each test splits TEST_ALPHA over its assertions)."""
+group: each test splits ALPHA over its assertions)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from analytic import tails as Z
 from collapse.validation import InvalidArgument
 from simulate.heavy_tails import cut_tail_test_error, zipf_probabilities, zipf_unseen_mass
 from simulate.poisson import PoissonFamily, PoissonParams, simulate_poisson
-from tests.stats_helpers import TEST_ALPHA, assert_mean
+from tests.stats_helpers import ALPHA, assert_mean
 
 
 def test_poisson_family_shapes():
@@ -26,13 +26,13 @@ def test_poisson_chain_is_a_martingale_with_linear_variance():
     lam = simulate_poisson(20000, lam0, M, G, np.random.default_rng(2))
     assert lam.shape == (20000, G + 1) and np.all(lam[:, 0] == lam0)
     assert np.all(np.diff(lam == 0, axis=1) >= 0)  # once extinct, always extinct
-    alpha = TEST_ALPHA / 2
+    alpha = ALPHA / 2
     assert_mean(lam[:, 1], lam0, alpha, variance=lam0 / M, what="E[lambda_1]")
     assert_mean(lam[:, G], lam0, alpha, variance=lam0 * G / M, what="E[lambda_G]")
 
 
 def test_zipf_unseen_mass_and_cut_error_means():
-    alpha = TEST_ALPHA / 2
+    alpha = ALPHA / 2
     u = zipf_unseen_mass(2.5, 300, 3000, np.random.default_rng(3))
     assert np.all((u > 0) & (u < 1))
     assert_mean(u, Z.unseen_mass_value(2.5, 300), alpha, what="E[U_T]")
