@@ -124,7 +124,7 @@ def _html(markdown: str, out: Path) -> str:
 
     def flush_table():
         if table:
-            rows = [r for r in table if not set(r.replace("|", "").strip()) <= {"-"}]
+            rows = [r for r in table if not set(r) <= set("|-: ")]  # drop the header separator row
             cells = [[_inline(c.strip().replace("\\|", "|")) for c in _CELL_SPLIT.split(r.strip()[1:-1])]
                      for r in rows]
             head = "".join(f"<th>{c}</th>" for c in cells[0])
