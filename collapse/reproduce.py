@@ -10,14 +10,13 @@ and the others still run. The exit status is 1 if any part failed.
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from collapse.runio import atomic_write_text, metadata, read_json, save_json
+from collapse.runio import as_json, atomic_write_text, metadata, read_json, save_json
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +144,7 @@ def reproduce(out: Path, scale: str = "quick", seed: int = 20240724, **options) 
         rec_path = out / "parts" / f"{part.name}.json"
         if rec_path.exists():
             rec = read_json(rec_path)
-            if rec.get("status") == "done" and rec.get("config") == json.loads(json.dumps(part.config)):
+            if rec.get("status") == "done" and rec.get("config") == as_json(part.config):
                 print(f"[{part.name}] done earlier, kept ({rec_path})", file=sys.stderr)
                 records[part.name] = rec
                 continue

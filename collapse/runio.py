@@ -22,7 +22,7 @@ from typing import Any
 
 from collapse import __version__
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "metadata", "read_json", "save_json", "save_npz", "load_npz"]
+__all__ = ["as_json", "atomic_write_bytes", "result_exists", "atomic_write_text", "metadata", "read_json", "save_json", "save_npz", "load_npz"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -76,6 +76,27 @@ def metadata(config: Any = None, seed: int | None = None, **extra: Any) -> dict[
     }
     out.update(_jsonable(extra))
     return out
+
+
+def as_json(obj: Any) -> Any:
+    """``obj`` as it reads back from a JSON file (tuples become lists): the form configs are compared in."""
+    return json.loads(json.dumps(_jsonable(obj)))
+
+
+def result_exists(path: str | os.PathLike, config: Any) -> bool:
+    """Whether ``path`` already holds the NPZ result of ``config`` (then it is kept, not recomputed).
+
+    False when there is no file; a file made from another config is refused, never overwritten.
+    """
+    path = Path(path)
+    if not path.exists():
+        return False
+    meta, _ = load_npz(path)
+    if meta.get("config") == as_json(config):
+        return True
+    from collapse.validation import InvalidArgument
+
+    raise InvalidArgument("out", f"a new path or results of the same config ({config})", str(path))
 
 
 def save_json(path: str | os.PathLike, obj: Any) -> Path:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.runio import load_npz, metadata, save_npz
-from collapse.validation import InvalidArgument, check_int
+from collapse.runio import load_npz, metadata, result_exists, save_npz
+from collapse.validation import check_int
 from simulate.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
 
 STATS = ("sigma", "dmu2", "w2sq")
@@ -36,11 +36,8 @@ class GaussianTheoryConfig:
 def run_gaussian_theory(config: GaussianTheoryConfig, out: Path) -> Path:
     """Write ``<estimator>_<stat>_mean`` / ``_se`` arrays of shape (generations + 1,)."""
     out = Path(out)
-    if out.exists():
-        meta, _ = load_npz(out)
-        if meta.get("config") == dataclasses.asdict(config):
-            return out
-        raise InvalidArgument("out", f"a new path or results of the same config ({config})", str(out))
+    if result_exists(out, config):
+        return out
     arrays = {}
     for est, ss in zip(ESTIMATORS, np.random.SeedSequence(config.seed).spawn(len(ESTIMATORS))):
         cfg = GaussianConfig(config.chains, (config.samples,) * config.generations, estimator=est)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.runio import load_npz, metadata, save_npz
+from collapse.runio import load_npz, metadata, result_exists, save_npz
 from collapse.validation import InvalidArgument, check_int
 from simulate.gaussian import GaussianConfig, GaussianFamily, GaussianParams, simulate_gaussian
 from simulate.loop import run_generations
@@ -40,11 +40,8 @@ class RegimesConfig:
 def run_regimes(config: RegimesConfig, out: Path) -> Path:
     """Write ``regimes.npz``: mix_* arrays over gamma, acc_*/rep_* arrays over generations."""
     out = Path(out)
-    if out.exists():
-        meta, _ = load_npz(out)
-        if meta.get("config") == dataclasses.asdict(config) | {"gammas": list(config.gammas)}:
-            return out
-        raise InvalidArgument("out", f"a new path or results of the same config ({config})", str(out))
+    if result_exists(out, config):
+        return out
     streams = np.random.SeedSequence(config.seed).spawn(len(config.gammas) + 2)
     m, C = config.samples, config.mix_chains
     fam = GaussianFamily("unbiased")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.runio import load_npz, metadata, save_npz
+from collapse.runio import load_npz, metadata, result_exists, save_npz
 from collapse.validation import InvalidArgument, check_choice, check_int, check_schedule
 from simulate.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
 from simulate.loop import REGIMES
@@ -52,12 +52,8 @@ def run_single_gaussian(config: SingleGaussianConfig, out: Path, *, progress: bo
     the same config is kept as is (resume); one with another config is refused.
     """
     out = Path(out)
-    if out.exists():
-        meta, _ = load_npz(out)
-        if meta.get("config") == dataclasses.asdict(config) | {"sample_sizes": list(config.sample_sizes),
-                                                                  "regimes": list(config.regimes)}:
-            return out
-        raise InvalidArgument("out", f"a new path or results of the same config ({config})", str(out))
+    if result_exists(out, config):
+        return out
     cells = [(reg, m) for reg in config.regimes for m in config.sample_sizes]
     streams = np.random.SeedSequence(config.seed).spawn(len(cells))
     arrays = {}

@@ -32,3 +32,17 @@ def test_npz_carries_config_seed_and_version(tmp_path):
     assert meta["config"] == {"M": 10} and meta["seed"] == 7
     assert meta["versions"]["collapse-toolkit"] == __version__
     np.testing.assert_array_equal(arrays["x"], np.arange(3))
+
+
+def test_result_exists_keeps_same_config_and_refuses_another(tmp_path):
+    from collapse.runio import result_exists
+    from collapse.validation import InvalidArgument
+
+    path = tmp_path / "r.npz"
+    assert not result_exists(path, {"sizes": (1, 2)})
+    save_npz(path, metadata({"sizes": (1, 2)}), x=np.arange(2))
+    assert result_exists(path, {"sizes": (1, 2)})  # tuples compare equal to the lists JSON gives back
+    before = path.read_bytes()
+    with pytest.raises(InvalidArgument, match="same config"):
+        result_exists(path, {"sizes": (1, 3)})
+    assert path.read_bytes() == before
