@@ -20,35 +20,26 @@ def int_at_least(minimum: int):
     return parse
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
+def _float_type(accept, expected: str, name: str):
+    """An argparse type: a float for which ``accept(value)`` holds, else 'expected <expected>, got <text>'."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and accept(value)):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    parse.__name__ = name
+    return parse
 
 
-def open_fraction(text: str) -> float:
-    """A number strictly between 0 and 1 (a fraction of the data, say)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
-    return value
-
-
-def finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
+positive_float = _float_type(lambda v: v > 0, "a finite number > 0", "positive_float")
+#: a number strictly between 0 and 1 (a fraction of the data, say)
+open_fraction = _float_type(lambda v: 0 < v < 1, "a number in (0, 1)", "open_fraction")
+finite_float = _float_type(lambda v: True, "a finite number", "finite_float")
 
 
 def add_seed(parser: argparse.ArgumentParser, default: int = 20240724) -> None:
