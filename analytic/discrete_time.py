@@ -19,7 +19,7 @@ import functools
 import numpy as np
 import sympy as sp
 
-from collapse.validation import InvalidArgument, check_int
+from collapse.core.validation import InvalidArgument, check_int
 
 __all__ = ["diffusion_time", "exact_absorption_times", "loss_by", "transition_matrix"]
 

@@ -59,7 +59,7 @@ _z = sp.Symbol("z", real=True)
 
 
 def _check_estimator(estimator: str) -> str:
-    from collapse.validation import check_choice
+    from collapse.core.validation import check_choice
 
     return check_choice("estimator", estimator, ESTIMATORS)
 
@@ -129,7 +129,7 @@ def one_step(estimator: str, m: sp.Expr = M) -> dict[str, sp.Expr]:
 def log_drift(estimator: str, m: sp.Expr = M) -> sp.Expr:
     r"""E[log(sigma_{i+1}^2 / sigma_i^2)] = log(2 c(M)) + digamma((M-1)/2).
 
-    Negative for every M >= 2 (certified in :mod:`proofs.gaussian`), hence
+    Negative for every M >= 2 (certified in :mod:`collapse.proofs.gaussian`), hence
     log sigma_n^2 drifts to -infinity and sigma_n -> 0 almost surely.
     """
     return one_step(estimator, m)["log_drift"]

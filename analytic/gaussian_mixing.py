@@ -24,7 +24,7 @@ import functools
 
 import sympy as sp
 
-from analytic import gaussian as G
+from collapse.analytic import gaussian as G
 
 __all__ = ["mix_recursion", "mix_fixed_point", "mix_moments", "retrain_recursion", "retrain_fixed_point"]
 
@@ -97,7 +97,7 @@ def mix_moments(estimator: str, n_model: int, n_real: int, generations: int, sig
 
     Generation 1 is fitted to real data only (D_0 = M fresh points), as in the loop.
     """
-    from collapse.validation import check_int, check_positive_real
+    from collapse.core.validation import check_int, check_positive_real
 
     a_n = check_int("n_model", n_model, minimum=1)
     r_n = check_int("n_real", n_real, minimum=2)

@@ -14,7 +14,7 @@ diagonal, all independent. c(M) = 1/(M-1) (unbiased) or 1/M (MLE).
 
 From that construction: E[A A^T] = k I (so E[Sigma_{i+1} | Sigma_i] = c k Sigma_i),
 det(A A^T) = prod_j A_jj^2, so E[det^r] and the moments of log det are products
-and sums of the chi-square moments of :mod:`analytic.gaussian`; and for a fixed
+and sums of the chi-square moments of :mod:`collapse.analytic.gaussian`; and for a fixed
 unit vector v, v^T Sigma_{i+1} v / v^T Sigma_i v ~ c chi2_{M-1} independently of
 Sigma_i, so every one-dimensional marginal variance is the 1-D chain exactly.
 Requires M - 1 >= d (otherwise the fitted covariance is singular).
@@ -26,7 +26,7 @@ import functools
 
 import sympy as sp
 
-from analytic import gaussian as G
+from collapse.analytic import gaussian as G
 
 __all__ = ["d", "j", "bartlett_gram_mean", "closed_forms_nd", "one_step_nd"]
 
@@ -108,7 +108,7 @@ def evaluate_nd(estimator: str, samples: int, generations: int, dim: int, *, dps
     """Numbers from :func:`closed_forms_nd` at (M, n, d) (mpmath)."""
     import mpmath
 
-    from collapse.validation import InvalidArgument, check_int
+    from collapse.core.validation import InvalidArgument, check_int
 
     dim = check_int("dim (d)", dim, minimum=1)
     m = check_int("samples (M)", samples, minimum=2)

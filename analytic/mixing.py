@@ -2,7 +2,7 @@ r"""Fixed points and bounds of the data regimes, derived by sympy from their rec
 
 References: Shumailov et al. (2024), section "Theoretical intuition": the data of
 generation i+1 is drawn from p_{i+1} = alpha p_theta_{i+1} + beta p_i + gamma p_0.
-The loop of :mod:`simulate.loop` realises it with deterministic shares of a
+The loop of :mod:`collapse.simulate.loop` realises it with deterministic shares of a
 training set of M points: ``n_model`` draws from the fitted model, ``n_prev`` points
 of the previous training set (without replacement) and ``n_real`` fresh real points.
 

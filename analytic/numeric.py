@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import mpmath
 import sympy as sp
 
-from analytic import gaussian as G
-from collapse.validation import check_choice, check_int, check_positive_real, check_schedule
+from collapse.analytic import gaussian as G
+from collapse.core.validation import check_choice, check_int, check_positive_real, check_schedule
 
 __all__ = ["gaussian_values", "gaussian_schedule_values", "lambdified"]
 

@@ -32,7 +32,7 @@ import functools
 import mpmath
 import sympy as sp
 
-from collapse.validation import InvalidArgument, check_int, check_positive_real
+from collapse.core.validation import InvalidArgument, check_int, check_positive_real
 
 __all__ = [
     "M", "t", "p", "p0", "s", "x", "m", "lam",
@@ -200,7 +200,7 @@ def increment_bounds() -> tuple[sp.Expr, sp.Expr]:
     """(lower, upper) on :func:`inverse_increment` for x > 0: its Taylor polynomials of order 0 and 1.
 
     1/(1 - e^-x) - 1/x = 1/2 + x/12 - x^3/720 + ... ; that the truncations are bounds
-    for every x > 0 is proved in :mod:`proofs.rates` (derivative chains).
+    for every x > 0 is proved in :mod:`collapse.proofs.rates` (derivative chains).
     """
     ser = sp.series(inverse_increment(), x, 0, 3).removeO()
     return ser.coeff(x, 0), ser.coeff(x, 0) + ser.coeff(x, 1) * x

@@ -12,7 +12,7 @@ x ~ N(0, I_d)) has mean v = sigma^2 E tr (X^T X)^-1 = sigma^2 d E[1/chi2_(T-d+1)
 sigma^2 d / (T - d - 1), because each diagonal entry of an inverse Wishart_d(T, I) is
 the reciprocal of a chi-square with T - d + 1 degrees of freedom (Schur complement).
 The generational recursions (replace: e_(g+1) = e_g + eta_g; accumulate on a fixed
-design: e_(g+1) = e_g + eta_g / (g + 1)) are those of :mod:`analytic.mixing`, reused:
+design: e_(g+1) = e_g + eta_g / (g + 1)) are those of :mod:`collapse.analytic.mixing`, reused:
 E[test error] = g v when replacing, v sum_(j<=g) 1/j^2 < pi^2 v / 6 when accumulating.
 """
 
@@ -22,8 +22,8 @@ import functools
 
 import sympy as sp
 
-from analytic import gaussian as G
-from analytic import mixing as X
+from collapse.analytic import gaussian as G
+from collapse.analytic import mixing as X
 
 __all__ = ["d", "T", "sigma", "g", "inverse_chi2_mean", "one_generation_risk", "replace_test_error",
            "accumulate_test_error", "accumulate_test_error_bound", "risk_values"]
@@ -69,7 +69,7 @@ def accumulate_test_error_bound() -> sp.Expr:
 
 def risk_values(features: int, rows: int, generations: int, noise: float = 1.0) -> dict[str, float]:
     """Numbers of the closed forms at (d, T, g, sigma); requires T >= d + 2."""
-    from collapse.validation import check_int, check_positive_real
+    from collapse.core.validation import check_int, check_positive_real
 
     dd = check_int("features (d)", features, minimum=1)
     tt = check_int("rows (T)", rows, minimum=dd + 2)

@@ -29,8 +29,8 @@ import functools
 import mpmath
 import sympy as sp
 
-from analytic import rates as R
-from collapse.validation import InvalidArgument, check_int
+from collapse.analytic import rates as R
+from collapse.core.validation import InvalidArgument, check_int
 
 __all__ = [
     "beta", "T", "k", "i", "a", "zipf_weight", "unseen_probability", "unseen_mass", "poissonized_integral",

@@ -9,19 +9,17 @@ module and ``collapse figures gmm`` by the gmm one. Command modules import
 nothing heavy at module level: the handler imports what it needs when it runs,
 so ``collapse --help`` starts in a fraction of a second.
 
-A handler returns an exit status. :class:`collapse.validation.InvalidArgument`
+A handler returns an exit status. :class:`collapse.core.validation.InvalidArgument`
 becomes ``collapse: error: <message>`` and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 import sys
 
 from collapse import __version__
-from collapse.validation import InvalidArgument
+from collapse.core.validation import InvalidArgument
 
 GROUPS = {
     "theory": "closed-form values of the paper's quantities at your parameters",
@@ -48,11 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
         groups[name] = p.add_subparsers(dest=f"{name}_target", metavar="TARGET", required=name != "figures")
         groups[name].parser = p  # lets a module add group-level options (figures --list)
     import collapse.commands as commands
+    from collapse.core.discover import submodules
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):  # helpers such as _args
-            continue
-        importlib.import_module(f"collapse.commands.{info.name}").register(top, groups)
+    for mod in submodules(commands):  # helpers such as _args are private
+        mod.register(top, groups)
     return parser
 
 

@@ -15,12 +15,12 @@ import json
 import re
 from pathlib import Path
 
-from collapse.runio import atomic_write_text, read_json
+from collapse.core.runio import atomic_write_text, read_json
 
 
 def _figure_entries(out: Path) -> list[dict]:
     """Every figure a part drew, with its PNGs and its description of this run."""
-    from figures.registry import all_figures
+    from collapse.figures.registry import all_figures
 
     specs = all_figures()
     entries = []

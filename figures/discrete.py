@@ -3,7 +3,7 @@
 Reads ``discrete.npz`` (10^4 chains, K = 100, M = 100) and ``discrete_absorption.npz``
 (three states), written by :func:`simulate.experiments.run_quick_discrete`; the
 theory curves are E[H_t] = H_0 (1 - 1/M)^t and P(absorbed at i) = p_0(i) from
-:mod:`analytic.discrete`.
+:mod:`collapse.analytic.discrete`.
 """
 
 from __future__ import annotations
@@ -12,22 +12,22 @@ from pathlib import Path
 
 import numpy as np
 
-from figures.registry import FigureSpec
+from collapse.figures.registry import FigureSpec
 
 RESULTS = "discrete.npz"
 
 
 def _het_theory(h0: float, m: int, G: int) -> np.ndarray:
-    from analytic import discrete as AD
-    from analytic.numeric import lambdified
+    from collapse.analytic import discrete as AD
+    from collapse.analytic.numeric import lambdified
 
     f = lambdified(AD.expected_heterozygosity(), AD.H0, AD.M, AD.t)
     return np.array([float(f(h0, m, t)) for t in range(G + 1)])
 
 
 def draw(results_dir: Path, out_dir: Path) -> list[Path]:
-    from collapse.runio import load_npz
-    from figures.style import PALETTE, THEORY_STYLE, save, setup
+    from collapse.core.runio import load_npz
+    from collapse.figures.style import PALETTE, THEORY_STYLE, save, setup
 
     plt = setup()
     meta, a = load_npz(Path(results_dir) / RESULTS)
@@ -76,8 +76,8 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
 
 
 def describe(results_dir: Path):
-    from collapse.runio import load_npz
-    from figures.registry import Description
+    from collapse.core.runio import load_npz
+    from collapse.figures.registry import Description
 
     meta, a = load_npz(Path(results_dir) / RESULTS)
     cfg = meta.get("config") or {}

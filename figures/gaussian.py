@@ -1,7 +1,7 @@
 """Supplementary Material, single Gaussian: |mu - mu_hat| and |sigma - sigma_hat| against generation.
 
-Reads ``gaussian_single.npz`` (written by :mod:`simulate.supplementary_gaussian`)
-and overlays the exact expectations from :mod:`analytic`: the root-mean-square
+Reads ``gaussian_single.npz`` (written by :mod:`collapse.simulate.experiments.single_gaussian`)
+and overlays the exact expectations from :mod:`collapse.analytic`: the root-mean-square
 errors sqrt(E[(mu_n - mu_0)^2]) and sqrt(E[(sigma_n - sigma_0)^2]) (replace), and
 sqrt(E[(mu_n - mu_0)^2]) (accumulate, from the exact moment recursion).
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from figures.registry import FigureSpec
+from collapse.figures.registry import FigureSpec
 
 RESULTS = "gaussian_single.npz"
 
@@ -20,8 +20,8 @@ RESULTS = "gaussian_single.npz"
 def _theory_replace(estimator: str, m: int, G: int) -> tuple[np.ndarray, np.ndarray]:
     import mpmath
 
-    from analytic import gaussian as A
-    from analytic.numeric import lambdified
+    from collapse.analytic import gaussian as A
+    from collapse.analytic.numeric import lambdified
 
     f = A.closed_forms(estimator)
     var_mu = lambdified(f["Var_mu"], A.M, A.n, A.sigma0)
@@ -38,15 +38,15 @@ def _theory_replace(estimator: str, m: int, G: int) -> tuple[np.ndarray, np.ndar
 
 
 def _theory_accumulate(estimator: str, m: int, G: int) -> np.ndarray:
-    from analytic.numeric import gaussian_accumulate_values
+    from collapse.analytic.numeric import gaussian_accumulate_values
 
     v = gaussian_accumulate_values(estimator, [m] * G, 1.0, dps=20)
     return np.sqrt(np.array([float(x) for x in v["E_dmu2"]]))
 
 
 def draw(results_dir: Path, out_dir: Path) -> list[Path]:
-    from figures.style import PALETTE, save, setup
-    from simulate.supplementary_gaussian import load_single_gaussian
+    from collapse.figures.style import PALETTE, save, setup
+    from collapse.simulate.experiments.single_gaussian import load_single_gaussian
 
     plt = setup()
     config, arrays = load_single_gaussian(Path(results_dir) / RESULTS)
@@ -93,8 +93,8 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
 
 
 def describe(results_dir: Path):
-    from figures.registry import Description, Number
-    from simulate.supplementary_gaussian import load_single_gaussian
+    from collapse.figures.registry import Description, Number
+    from collapse.simulate.experiments.single_gaussian import load_single_gaussian
 
     config, arrays = load_single_gaussian(Path(results_dir) / RESULTS)
     G, m = config.generations, min(config.sample_sizes)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from figures.registry import FigureSpec
+from collapse.figures.registry import FigureSpec
 
 RESULTS = "gaussian_theory.npz"
 
@@ -19,8 +19,8 @@ RESULTS = "gaussian_theory.npz"
 def _closed(est: str, key: str, m: int, gens: np.ndarray) -> np.ndarray:
     import mpmath
 
-    from analytic import gaussian as A
-    from analytic.numeric import lambdified
+    from collapse.analytic import gaussian as A
+    from collapse.analytic.numeric import lambdified
 
     f = lambdified(A.closed_forms(est)[key], A.M, A.n, A.sigma0)
     with mpmath.workdps(20):
@@ -28,8 +28,8 @@ def _closed(est: str, key: str, m: int, gens: np.ndarray) -> np.ndarray:
 
 
 def draw(results_dir: Path, out_dir: Path) -> list[Path]:
-    from figures.style import ESTIMATOR_COLOURS, save, setup
-    from simulate.gaussian_theory import load_gaussian_theory
+    from collapse.figures.style import ESTIMATOR_COLOURS, save, setup
+    from collapse.simulate.experiments.gaussian_moments import load_gaussian_theory
 
     plt = setup()
     config, arrays = load_gaussian_theory(Path(results_dir) / RESULTS)
@@ -64,8 +64,8 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
 
 
 def describe(results_dir: Path):
-    from figures.registry import Description
-    from simulate.gaussian_theory import load_gaussian_theory
+    from collapse.figures.registry import Description
+    from collapse.simulate.experiments.gaussian_moments import load_gaussian_theory
 
     config, a = load_gaussian_theory(Path(results_dir) / RESULTS)
     n, m = config.generations, config.samples

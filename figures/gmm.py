@@ -9,14 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from figures.registry import FigureSpec
+from collapse.figures.registry import FigureSpec
 
 RESULTS = "gmm.npz"
 
 
 def draw(results_dir: Path, out_dir: Path) -> list[Path]:
-    from collapse.runio import load_npz
-    from figures.style import PALETTE, save, setup
+    from collapse.core.runio import load_npz
+    from collapse.figures.style import PALETTE, save, setup
 
     plt = setup()
     meta, a = load_npz(Path(results_dir) / RESULTS)
@@ -64,8 +64,8 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
 
 
 def describe(results_dir: Path):
-    from collapse.runio import load_npz
-    from figures.registry import Description, Number
+    from collapse.core.runio import load_npz
+    from collapse.figures.registry import Description, Number
 
     meta, a = load_npz(Path(results_dir) / RESULTS)
     std = np.median(a["std"].mean(axis=2), axis=0)

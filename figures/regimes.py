@@ -2,7 +2,7 @@
 
 Left: the stationary E[(mu - mu_0)^2] and E[sigma^2] of the Gaussian chain with a
 fraction gamma of fresh real data (closed-form fixed points of
-:mod:`analytic.gaussian_mixing`, with the literal mixing loop's values after 150
+:mod:`collapse.analytic.gaussian_mixing`, with the literal mixing loop's values after 150
 generations). Right: E[(mu_n - mu_0)^2] when data are replaced (n sigma_0^2 / M) and
 when they accumulate (exact recursion, below pi^2 sigma_0^2 / (6M)), with simulation.
 """
@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from figures.registry import FigureSpec
+from collapse.figures.registry import FigureSpec
 
 RESULTS = "regimes.npz"
 
 
 def _fixed_points(m: int, gammas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from analytic import gaussian as G
-    from analytic import gaussian_mixing as X
+    from collapse.analytic import gaussian as G
+    from collapse.analytic import gaussian_mixing as X
 
     fp = X.mix_fixed_point("unbiased")
     d, v = [], []
@@ -33,9 +33,9 @@ def _fixed_points(m: int, gammas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def draw(results_dir: Path, out_dir: Path) -> list[Path]:
-    from analytic import numeric as N
-    from figures.style import PALETTE, THEORY_STYLE, save, setup
-    from simulate.regimes_experiment import load_regimes
+    from collapse.analytic import numeric as N
+    from collapse.figures.style import PALETTE, THEORY_STYLE, save, setup
+    from collapse.simulate.experiments.regimes import load_regimes
 
     plt = setup()
     cfg, a = load_regimes(Path(results_dir) / RESULTS)
@@ -76,8 +76,8 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
 
 
 def describe(results_dir: Path):
-    from figures.registry import Description
-    from simulate.regimes_experiment import load_regimes
+    from collapse.figures.registry import Description
+    from collapse.simulate.experiments.regimes import load_regimes
 
     cfg, a = load_regimes(Path(results_dir) / RESULTS)
     d, v = _fixed_points(cfg.samples, a["mix_gamma"])

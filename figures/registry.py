@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import pkgutil
 from collections.abc import Callable
 from pathlib import Path
+
+from collapse.core.discover import submodules
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,13 +51,10 @@ class Description:
 
 
 def all_figures() -> dict[str, FigureSpec]:
-    import figures
+    from collapse import figures
 
     found: dict[str, FigureSpec] = {}
-    for info in sorted(pkgutil.iter_modules(figures.__path__), key=lambda m: m.name):
-        if info.name in ("registry", "style"):
-            continue
-        mod = importlib.import_module(f"figures.{info.name}")
+    for mod in submodules(figures, skip=("registry", "style")):
         for spec in getattr(mod, "FIGURES", []):
             found[spec.name] = spec
     return found

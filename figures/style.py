@@ -29,7 +29,7 @@ def save(fig, out_dir: Path, stem: str) -> list[Path]:
     """Save ``fig`` as ``stem.png`` and ``stem.pdf`` in ``out_dir`` (atomically)."""
     import io
 
-    from collapse.runio import atomic_write_bytes
+    from collapse.core.runio import atomic_write_bytes
 
     paths = []
     for ext in ("png", "pdf"):

@@ -1,7 +1,7 @@
 """Any metric of a sweep against any swept parameter, with the closed form where there is one.
 
 Reads ``summary.csv`` of a sweep run folder (written by ``collapse sweep``, see
-:mod:`simulate.sweep`). Each point is the mean of the metric over the cells that
+:mod:`collapse.simulate.sweep.grid`). Each point is the mean of the metric over the cells that
 share its (x, hue) values, usually the seeds; its error bar is the standard
 error over those cells, or the within-cell ``<metric>_se`` (over chains) when
 there is only one. ``theory_<metric>``, where present, is drawn dashed.
@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from collapse.validation import InvalidArgument, check_choice
+from collapse.core.validation import InvalidArgument, check_choice
 
 __all__ = ["aggregate", "plot_sweep", "read_summary"]
 
@@ -97,7 +97,7 @@ def plot_sweep(run_dir: str | Path, metric: str, x: str, *, hue: str | None = No
 
     Returns the written paths (``sweep_<metric>_vs_<x>[_by_<hue>].png/.pdf``).
     """
-    from figures.style import PALETTE, THEORY_STYLE, save, setup
+    from collapse.figures.style import PALETTE, THEORY_STYLE, save, setup
 
     rows = read_summary(run_dir)
     if not rows:

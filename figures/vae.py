@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from figures.registry import FigureSpec
+from collapse.figures.registry import FigureSpec
 
 RESULTS = "vae.npz"
 
@@ -26,8 +26,8 @@ def _tile(images: np.ndarray, rows: int = 10) -> np.ndarray:
 
 
 def draw(results_dir: Path, out_dir: Path) -> list[Path]:
-    from collapse.runio import load_npz
-    from figures.style import PALETTE, save, setup
+    from collapse.core.runio import load_npz
+    from collapse.figures.style import PALETTE, save, setup
 
     plt = setup()
     meta, a = load_npz(Path(results_dir) / RESULTS)
@@ -74,8 +74,8 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
 
 
 def describe(results_dir: Path):
-    from collapse.runio import load_npz
-    from figures.registry import Description, Number
+    from collapse.core.runio import load_npz
+    from collapse.figures.registry import Description, Number
 
     meta, a = load_npz(Path(results_dir) / RESULTS)
     std = a["latent_std"]

@@ -1,7 +1,7 @@
 """The discrete chain with exact approximation: loss, absorption, heterozygosity, times, lost mass.
 
-Formulas come from :mod:`analytic.discrete` and :mod:`analytic.discrete_time` at
-call time; simulations from :mod:`simulate.discrete`.
+Formulas come from :mod:`collapse.analytic.discrete` and :mod:`collapse.analytic.discrete_time` at
+call time; simulations from :mod:`collapse.simulate.families.discrete`.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from analytic import discrete as A
-from analytic import discrete_time as T
-from proofs.core import Check, Cited, Claim, Context, Outcome
-from proofs.gaussian import PAPER
-from proofs.stats import bonferroni, mean_z_p
-from proofs.symbolic import induction, is_zero
-from simulate.discrete import DiscreteConfig, simulate_discrete
+from collapse.analytic import discrete as A
+from collapse.analytic import discrete_time as T
+from collapse.proofs.core import Check, Cited, Claim, Context, Outcome
+from collapse.proofs.gaussian import PAPER
+from collapse.proofs.stats import bonferroni, mean_z_p
+from collapse.proofs.symbolic import induction, is_zero
+from collapse.simulate.families.discrete import DiscreteConfig, simulate_discrete
 
 SECTION = f"{PAPER}, section 'Discrete distributions with exact approximation'"
 ORDER = 5

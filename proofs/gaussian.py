@@ -1,6 +1,6 @@
 """Theorem 3.1 (Gaussian model collapse) and the sample-size-schedule condition.
 
-Every check reads its formulas from :mod:`analytic.gaussian` when it runs, so a
+Every check reads its formulas from :mod:`collapse.analytic.gaussian` when it runs, so a
 change to a formula there changes the verdict here (tests/proofs/test_mutations.py
 alters each formula and shows that a check fails).
 """
@@ -11,13 +11,13 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from analytic import gaussian as G
-from analytic import numeric as N
-from proofs import certify
-from proofs.core import Check, Cited, Claim, Context, Outcome
-from proofs.stats import bonferroni, ks_p, mean_z_p, mean_z_p_known
-from proofs.symbolic import induction, is_zero
-from simulate.gaussian import GaussianConfig, simulate_gaussian
+from collapse.analytic import gaussian as G
+from collapse.analytic import numeric as N
+from collapse.proofs import certify
+from collapse.proofs.core import Check, Cited, Claim, Context, Outcome
+from collapse.proofs.stats import bonferroni, ks_p, mean_z_p, mean_z_p_known
+from collapse.proofs.symbolic import induction, is_zero
+from collapse.simulate.families.gaussian import GaussianConfig, simulate_gaussian
 
 PAPER = "Shumailov et al., Nature 631, 755-759 (2024)"
 

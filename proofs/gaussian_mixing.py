@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from analytic import gaussian as G
-from analytic import gaussian_mixing as X
-from proofs.core import Check, Claim, Context, Outcome
-from proofs.gaussian import PAPER
-from proofs.stats import bonferroni, mean_z_p
-from proofs.symbolic import is_zero
-from simulate.gaussian import GaussianFamily, GaussianParams
-from simulate.loop import run_generations
-from simulate.retrain import simulate_retrain_mean
+from collapse.analytic import gaussian as G
+from collapse.analytic import gaussian_mixing as X
+from collapse.proofs.core import Check, Claim, Context, Outcome
+from collapse.proofs.gaussian import PAPER
+from collapse.proofs.stats import bonferroni, mean_z_p
+from collapse.proofs.symbolic import is_zero
+from collapse.simulate.families.gaussian import GaussianFamily, GaussianParams
+from collapse.simulate.loop import run_generations
+from collapse.simulate.families.retrain import simulate_retrain_mean
 
 BERTRAND = "Bertrand et al., 'On the stability of iterative retraining of generative models on their own data', ICLR 2024"
 

@@ -1,7 +1,7 @@
 """Theorem 3.1 in d dimensions: Wishart covariance, determinant and log-determinant.
 
-Reads its formulas from :mod:`analytic.gaussian_nd` (and the 1-D forms of
-:mod:`analytic.gaussian` for the directional marginals) when it runs.
+Reads its formulas from :mod:`collapse.analytic.gaussian_nd` (and the 1-D forms of
+:mod:`collapse.analytic.gaussian` for the directional marginals) when it runs.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from analytic import gaussian as G
-from analytic import gaussian_nd as D
-from analytic import numeric as N
-from proofs import certify
-from proofs.core import Check, Cited, Claim, Context, Outcome
-from proofs.gaussian import PAPER
-from proofs.stats import bonferroni, mean_z_p, mean_z_p_known
-from proofs.symbolic import induction, is_zero
-from simulate import gaussian_nd as SND
+from collapse.analytic import gaussian as G
+from collapse.analytic import gaussian_nd as D
+from collapse.analytic import numeric as N
+from collapse.proofs import certify
+from collapse.proofs.core import Check, Cited, Claim, Context, Outcome
+from collapse.proofs.gaussian import PAPER
+from collapse.proofs.stats import bonferroni, mean_z_p, mean_z_p_known
+from collapse.proofs.symbolic import induction, is_zero
+from collapse.simulate.families import gaussian_nd as SND
 
 M, n, r, d, j = G.M, G.n, G.r, D.d, D.j
 

@@ -1,6 +1,6 @@
 """Rates of collapse (Suresh et al., AISTATS 2025): the Bernoulli chain and the Poisson chain.
 
-Every check reads its formulas from :mod:`analytic.rates` when it runs, so a change
+Every check reads its formulas from :mod:`collapse.analytic.rates` when it runs, so a change
 to a formula there changes the verdict here (tests/proofs/mutations_rates.py).
 """
 
@@ -11,13 +11,13 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from analytic import rates as R
-from proofs import certify
-from proofs.core import Check, Cited, Claim, Context, Outcome
-from proofs.stats import bonferroni, mean_z_p
-from proofs.symbolic import induction, is_zero
-from simulate.discrete import DiscreteConfig, simulate_discrete
-from simulate.poisson import simulate_poisson
+from collapse.analytic import rates as R
+from collapse.proofs import certify
+from collapse.proofs.core import Check, Cited, Claim, Context, Outcome
+from collapse.proofs.stats import bonferroni, mean_z_p
+from collapse.proofs.symbolic import induction, is_zero
+from collapse.simulate.families.discrete import DiscreteConfig, simulate_discrete
+from collapse.simulate.families.poisson import simulate_poisson
 
 SURESH = ("Suresh, Thangaraj, Khandavally, 'Rate of model collapse in recursive training', AISTATS 2025 "
           "(PMLR 258:1396-1404)")

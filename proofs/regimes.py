@@ -1,7 +1,7 @@
 """Data regimes against collapse: fresh real data (discrete), accumulation (Gaussian mean), the KDE chain.
 
-Formulas from :mod:`analytic.mixing` (discrete mixing, KDE) and
-:mod:`analytic.gaussian` (accumulate step) at call time.
+Formulas from :mod:`collapse.analytic.mixing` (discrete mixing, KDE) and
+:mod:`collapse.analytic.gaussian` (accumulate step) at call time.
 """
 
 from __future__ import annotations
@@ -9,17 +9,17 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from analytic import gaussian as G
-from analytic import mixing as X
-from analytic import numeric as N
-from proofs.core import Check, Cited, Claim, Context, Outcome
-from proofs.gaussian import PAPER
-from proofs.stats import bonferroni, mean_z_p
-from proofs.symbolic import induction, is_zero
-from simulate.discrete import DiscreteConfig, simulate_discrete
-from simulate.gaussian import GaussianConfig, simulate_gaussian
-from simulate.kde import KDEFamily
-from simulate.loop import run_generations
+from collapse.analytic import gaussian as G
+from collapse.analytic import mixing as X
+from collapse.analytic import numeric as N
+from collapse.proofs.core import Check, Cited, Claim, Context, Outcome
+from collapse.proofs.gaussian import PAPER
+from collapse.proofs.stats import bonferroni, mean_z_p
+from collapse.proofs.symbolic import induction, is_zero
+from collapse.simulate.families.discrete import DiscreteConfig, simulate_discrete
+from collapse.simulate.families.gaussian import GaussianConfig, simulate_gaussian
+from collapse.simulate.families.kde import KDEFamily
+from collapse.simulate.loop import run_generations
 
 ORDER = 35
 MIXING = f"{PAPER}, 'Theoretical intuition' (p_(i+1) = alpha p_theta + beta p_i + gamma p_0)"

@@ -1,8 +1,8 @@
 """Least squares on its own labels (Dohmatob, Feng, Kempe 2024; Gerstgrasser et al. 2024).
 
 Replace: the test error grows linearly in the number of generations; accumulate:
-it stays below pi^2/6 times one generation's. Checks read :mod:`analytic.regression_theory`
-(which reuses the recursions of :mod:`analytic.mixing`) at call time.
+it stays below pi^2/6 times one generation's. Checks read :mod:`collapse.analytic.regression_theory`
+(which reuses the recursions of :mod:`collapse.analytic.mixing`) at call time.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from analytic import regression_theory as RT
-from proofs.core import Check, Cited, Claim, Context, Outcome
-from proofs.stats import bonferroni, mean_z_p
-from proofs.symbolic import is_zero
-from simulate.loop import run_generations
-from simulate.regression import RegressionFamily, RegressionParams
+from collapse.analytic import regression_theory as RT
+from collapse.proofs.core import Check, Cited, Claim, Context, Outcome
+from collapse.proofs.stats import bonferroni, mean_z_p
+from collapse.proofs.symbolic import is_zero
+from collapse.simulate.loop import run_generations
+from collapse.simulate.families.regression import RegressionFamily, RegressionParams
 
 _D, _ROWS, _SIGMA = 5, 30, 1.0  # features, rows per generation, label noise of the simulations
 DFK = "Dohmatob, Feng, Kempe, 'Model collapse demystified: the case of regression', NeurIPS 2024"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from proofs.core import FAMILY_ALPHA, ClaimResult
+from collapse.proofs.core import FAMILY_ALPHA, ClaimResult
 
 MARK = {"pass": "checked", "fail": "FAILED", "error": "ERROR", "cited": "cited"}
 #: what a passing step is called, by kind

@@ -1,6 +1,6 @@
 """Heavy tails (Dohmatob et al., ICML 2024): Zipf unseen mass ~ T^-(beta-1)/beta, and the plateau of a cut tail.
 
-Every check reads its formulas from :mod:`analytic.tails` when it runs
+Every check reads its formulas from :mod:`collapse.analytic.tails` when it runs
 (tests/proofs/mutations_tails.py alters each one and shows that a check fails).
 """
 
@@ -10,13 +10,13 @@ import flint
 import numpy as np
 import sympy as sp
 
-from analytic import tails as Z
-from proofs import certify
-from proofs.core import Check, Cited, Claim, Context, Outcome
-from proofs.rates import nonnegative_by_derivatives
-from proofs.stats import bonferroni, mean_z_p
-from proofs.symbolic import is_zero
-from simulate.heavy_tails import cut_tail_test_error, zipf_unseen_mass
+from collapse.analytic import tails as Z
+from collapse.proofs import certify
+from collapse.proofs.core import Check, Cited, Claim, Context, Outcome
+from collapse.proofs.rates import nonnegative_by_derivatives
+from collapse.proofs.stats import bonferroni, mean_z_p
+from collapse.proofs.symbolic import is_zero
+from collapse.simulate.families.heavy_tails import cut_tail_test_error, zipf_unseen_mass
 
 TALE = ("Dohmatob, Feng, Yang, Charton, Kempe, 'A tale of tails: model collapse as a change of scaling laws', "
         "ICML 2024 (Hutter's memorisation model)")

@@ -31,7 +31,7 @@ class Family(Protocol[P]):
 def as_generator(rng: Any) -> np.random.Generator:
     """Require an ``np.random.Generator`` (randomness is always an argument)."""
     if not isinstance(rng, np.random.Generator):
-        from collapse.validation import InvalidArgument
+        from collapse.core.validation import InvalidArgument
 
         raise InvalidArgument("rng", "a numpy.random.Generator (e.g. np.random.default_rng(seed))", rng)
     return rng

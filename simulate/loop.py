@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from collapse.validation import InvalidArgument, check_choice, check_int, check_schedule
-from simulate.base import Family, as_generator
+from collapse.core.validation import InvalidArgument, check_choice, check_int, check_schedule
+from collapse.simulate.base import Family, as_generator
 
 #: regimes taking no parameters that every sampler in the package supports
-#: (kept as the two names :mod:`simulate.gaussian` validates against)
+#: (kept as the two names :mod:`collapse.simulate.families.gaussian` validates against)
 REGIMES = ("replace", "accumulate")
 #: every regime the generic loop runs
 REGIME_KINDS = ("replace", "mix", "accumulate", "accumulate-subsample")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from collapse.validation import InvalidArgument, check_choice, check_int, check_schedule
+from collapse.core.validation import InvalidArgument, check_choice, check_int, check_schedule
 
 SCHEDULES = ("constant", "linear", "quadratic", "given")
 

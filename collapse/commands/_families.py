@@ -16,9 +16,9 @@ REGIME_HELP = ("data regime: replace (default), accumulate, accumulate-subsample
 
 def regime_arg(text: str) -> str:
     """argparse type: validate a regime string (exit status 2 on a bad one)."""
-    from simulate.loop import Regime
+    from collapse.simulate.loop import Regime
 
-    from collapse.validation import InvalidArgument
+    from collapse.core.validation import InvalidArgument
 
     try:
         return str(Regime.parse(text))
@@ -36,28 +36,45 @@ def add_common(p: argparse.ArgumentParser, *, name: str, generations: int, chain
         p.add_argument("--chains", type=int_at_least(1), default=chains,
                        help=f"independent chains, simulated together (default {chains})")
     p.add_argument("--out", type=Path, default=Path(f"runs/{name}"), help=f"run folder (default runs/{name})")
+    add_force(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_seed(p)
 
 
-def add_figure(groups, name: str, help_: str, func) -> None:
+def add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="start over: delete what an earlier run of this experiment wrote into the run folder "
+                        "(without it, a rerun resumes, and one with another configuration is refused)")
+
+
+def simulate(args, name: str, config) -> int:
+    """Run (or resume) experiment ``config`` as ``name`` in ``args.out``; print the result's path."""
+    from collapse.simulate.experiments import run_experiment
+
+    path = run_experiment(args.out, name, config, force=args.force, progress=not getattr(args, "quiet", False))
+    print(f"results: {path}")
+    return 0
+
+
+def add_figure(groups, name: str, help_: str, func=None) -> None:
     p = groups["figures"].add_parser(name, help=help_, description=help_)
     p.add_argument("--run", type=Path, default=Path(f"runs/{name}"),
                    help=f"run folder (default runs/{name}); the quick experiment is simulated first when "
                         "its results are missing")
     add_seed(p)
-    p.set_defaults(func=func, figure=name)
+    p.set_defaults(func=func or draw, figure=name)
 
 
-def draw(args, ensure) -> int:
-    """Draw figure ``args.figure`` from ``args.run/results`` (simulating the quick run if missing)."""
-    from figures.registry import all_figures
+def draw(args) -> int:
+    """Draw figure ``args.figure`` from ``args.run/results`` (running its default experiments if missing)."""
+    from collapse.figures.registry import all_figures
+    from collapse.simulate.experiments import run_figure
 
     spec = all_figures()[args.figure]
     results = args.run / "results"
     if not (results / spec.results).exists():
-        print(f"no results in {results}; running the quick experiment first", file=sys.stderr)
-        ensure(results, args.seed)
+        print(f"no results in {results}; running the default experiment first", file=sys.stderr)
+        run_figure(args.run, args.figure, args.seed, progress=True)
     for path in spec.draw(results, args.run / "figures"):
         print(path)
     return 0

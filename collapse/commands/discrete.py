@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collapse.commands._args import add_seed, int_at_least
-from collapse.commands._families import add_common, add_figure, draw, print_report
+from collapse.commands._families import add_common, add_figure, print_report, simulate
 
 
 def register(top, groups) -> None:
@@ -18,7 +18,7 @@ def register(top, groups) -> None:
                    help="exact sampler (default wright-fisher; literal for regimes other than replace)")
     p.set_defaults(func=_simulate)
 
-    add_figure(groups, "discrete", "absorption and heterozygosity decay against theory", _figure)
+    add_figure(groups, "discrete", "absorption and heterozygosity decay against theory")
 
     p = groups["bench"].add_parser("discrete", help="Wright-Fisher sampler vs multinomial and literal ones")
     p.add_argument("--chains", type=int_at_least(1), default=10_000)
@@ -32,23 +32,17 @@ def register(top, groups) -> None:
 
 
 def _simulate(args) -> int:
-    from simulate.experiments import DiscreteExperiment, run_discrete
+    from collapse.simulate.experiments.chains import DiscreteExperiment
 
     sampler = args.sampler or ("wright-fisher" if args.regime == "replace" else "literal")
     cfg = DiscreteExperiment(args.chains, args.states, args.samples, args.generations, regime=args.regime,
                              sampler=sampler, seed=args.seed)
-    print(f"results: {run_discrete(cfg, args.out / 'results', progress=not args.quiet)}")
-    return 0
+    return simulate(args, "discrete", cfg)
 
-
-def _figure(args) -> int:
-    from simulate.experiments import run_quick_discrete
-
-    return draw(args, lambda results, seed: run_quick_discrete(results, seed, progress=True))
 
 
 def _bench(args) -> int:
-    from simulate.bench_families import bench_discrete
+    from collapse.simulate.bench.families import bench_discrete
 
     print_report(bench_discrete(args.chains, args.states, args.samples, args.generations, args.reference_chains,
                                 args.seed), args.json)

@@ -10,7 +10,7 @@ def register(top, groups) -> None:
 
 
 def _list(args) -> int:
-    from figures.registry import all_figures
+    from collapse.figures.registry import all_figures
 
     if not args.list and args.figures_target is None:
         print("collapse figures: name a figure, or --list to see them all")

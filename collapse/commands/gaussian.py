@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from collapse.commands._args import add_seed, int_at_least, positive_float
+from collapse.commands._families import add_force, draw, simulate
 
 ESTIMATORS = ("unbiased", "mle")  # mirrors analytic.gaussian.ESTIMATORS without importing sympy
 
@@ -36,6 +36,8 @@ def register(top, groups) -> None:
     p.add_argument("--chains", type=int_at_least(2), default=256)
     p.add_argument("--estimator", choices=ESTIMATORS, default="mle")
     p.add_argument("--out", type=Path, default=Path("runs/gaussian"), help="run folder (default runs/gaussian)")
+    add_force(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_seed(p)
     p.set_defaults(func=_simulate)
 
@@ -45,7 +47,8 @@ def register(top, groups) -> None:
         p = groups["figures"].add_parser(name, help=help_)
         p.add_argument("--run", type=Path, default=Path("runs/gaussian"),
                        help="run folder; the experiment is simulated first when its results are missing")
-        p.set_defaults(func=_figure, figure=name)
+        add_seed(p)
+        p.set_defaults(func=draw, figure=name)
 
     p = groups["bench"].add_parser("gaussian", help="fast vs literal sampler on the same work")
     p.add_argument("--samples", type=int_at_least(2), default=100)
@@ -60,13 +63,13 @@ def register(top, groups) -> None:
 
 def _parse_schedule(text: str, generations: int):
     """A list of sizes, or an expression in i evaluated for i < generations."""
-    from collapse.validation import InvalidArgument
+    from collapse.core.validation import InvalidArgument
 
     if all(part.strip().isdigit() for part in text.split(",")):
         return [int(part) for part in text.split(",")], None
     import sympy as sp
 
-    from analytic import gaussian as A
+    from collapse.analytic import gaussian as A
 
     try:
         expr = sp.sympify(text, locals={"i": A.i})
@@ -81,8 +84,8 @@ def _parse_schedule(text: str, generations: int):
 
 
 def _theory(args) -> int:
-    from analytic import gaussian as A
-    from analytic import numeric as N
+    from collapse.analytic import gaussian as A
+    from collapse.analytic import numeric as N
 
     if args.schedule is None:
         values = N.gaussian_values(args.estimator, args.samples, args.generations, args.sigma0,
@@ -111,64 +114,15 @@ def _theory(args) -> int:
 
 
 def _simulate(args) -> int:
-    from simulate.supplementary_gaussian import SingleGaussianConfig, run_single_gaussian
+    from collapse.simulate.experiments.single_gaussian import SingleGaussianConfig
 
     cfg = SingleGaussianConfig(sample_sizes=tuple(args.samples), generations=args.generations,
                                chains=args.chains, estimator=args.estimator, seed=args.seed)
-    path = run_single_gaussian(cfg, args.out / "results" / "gaussian_single.npz")
-    print(f"results: {path}")
-    return 0
-
-
-def default_config(figure: str, seed: int = 20240724):
-    """The embedded default experiment behind ``figure``."""
-    if figure == "gaussian":
-        from simulate.supplementary_gaussian import SingleGaussianConfig
-
-        return SingleGaussianConfig(seed=seed)
-    if figure == "regimes":
-        from simulate.regimes_experiment import RegimesConfig
-
-        return RegimesConfig(seed=seed)
-    from simulate.gaussian_theory import GaussianTheoryConfig
-
-    return GaussianTheoryConfig(seed=seed)
-
-
-def ensure_results(figure: str, results: Path, config=None) -> None:
-    """Simulate the experiment behind ``figure`` (default config) when its results are missing."""
-    from figures.registry import all_figures
-
-    if (results / all_figures()[figure].results).exists():
-        return
-    print(f"no results in {results}; simulating the default experiment first", file=sys.stderr)
-    config = config or default_config(figure)
-    if figure == "gaussian":
-        from simulate.supplementary_gaussian import run_single_gaussian
-
-        run_single_gaussian(config, results / "gaussian_single.npz")
-    elif figure == "regimes":
-        from simulate.regimes_experiment import run_regimes
-
-        run_regimes(config, results / "regimes.npz")
-    else:
-        from simulate.gaussian_theory import run_gaussian_theory
-
-        run_gaussian_theory(config, results / "gaussian_theory.npz")
-
-
-def _figure(args) -> int:
-    from figures.registry import all_figures
-
-    results = args.run / "results"
-    ensure_results(args.figure, results)
-    for p in all_figures()[args.figure].draw(results, args.run / "figures"):
-        print(p)
-    return 0
+    return simulate(args, "gaussian_single", cfg)
 
 
 def _bench(args) -> int:
-    from simulate.bench import bench_gaussian
+    from collapse.simulate.bench.gaussian import bench_gaussian
 
     report = bench_gaussian(samples=args.samples, chains=args.chains, generations=args.generations,
                             repeats=args.repeats, seed=args.seed, big=args.big)

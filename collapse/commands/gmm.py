@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collapse.commands._args import add_seed, int_at_least, positive_float
-from collapse.commands._families import add_common, add_figure, draw, print_report
+from collapse.commands._families import add_common, add_figure, print_report, simulate
 
 
 def register(top, groups) -> None:
@@ -18,7 +18,7 @@ def register(top, groups) -> None:
     p.add_argument("--max-iter", type=int_at_least(1), default=2000, help="EM iterations at most (default 2000)")
     p.set_defaults(func=_simulate)
 
-    add_figure(groups, "gmm", "scatter panels and L2 distance to generation 0 (log scale)", _figure)
+    add_figure(groups, "gmm", "scatter panels and L2 distance to generation 0 (log scale)")
 
     p = groups["bench"].add_parser("gmm", help="batched EM vs a loop of scikit-learn fits")
     p.add_argument("--chains", type=int_at_least(1), default=64)
@@ -30,22 +30,16 @@ def register(top, groups) -> None:
 
 
 def _simulate(args) -> int:
-    from simulate.experiments import GMMExperiment, run_gmm
+    from collapse.simulate.experiments.gmm import GMMExperiment
 
     cfg = GMMExperiment(args.chains, args.samples, args.generations, tol=args.tol, max_iter=args.max_iter,
                         regime=args.regime, seed=args.seed)
-    print(f"results: {run_gmm(cfg, args.out / 'results', progress=not args.quiet)}")
-    return 0
+    return simulate(args, "gmm", cfg)
 
-
-def _figure(args) -> int:
-    from simulate.experiments import run_quick_gmm
-
-    return draw(args, lambda results, seed: run_quick_gmm(results, seed, progress=True))
 
 
 def _bench(args) -> int:
-    from simulate.bench_families import bench_gmm
+    from collapse.simulate.bench.families import bench_gmm
 
     print_report(bench_gmm(args.chains, 1000, args.generations, args.reference_chains, args.seed), args.json)
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collapse.commands._args import int_at_least, positive_float
-from collapse.commands._families import add_common
+from collapse.commands._families import add_common, simulate
 
 
 def register(top, groups) -> None:
@@ -15,8 +15,7 @@ def register(top, groups) -> None:
 
 
 def _simulate(args) -> int:
-    from simulate.experiments import KDEExperiment, run_kde
+    from collapse.simulate.experiments.chains import KDEExperiment
 
     cfg = KDEExperiment(args.chains, args.samples, args.generations, args.bandwidth, args.regime, args.seed)
-    print(f"results: {run_kde(cfg, args.out / 'results', progress=not args.quiet)}")
-    return 0
+    return simulate(args, "kde", cfg)

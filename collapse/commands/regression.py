@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collapse.commands._args import int_at_least, positive_float
-from collapse.commands._families import add_common
+from collapse.commands._families import add_common, simulate
 
 
 def register(top, groups) -> None:
@@ -19,12 +19,11 @@ def register(top, groups) -> None:
 
 
 def _simulate(args) -> int:
-    from collapse.validation import InvalidArgument
-    from simulate.experiments import RegressionExperiment, run_regression
+    from collapse.core.validation import InvalidArgument
+    from collapse.simulate.experiments.chains import RegressionExperiment, regression_name
 
     if args.samples <= args.dim:
         raise InvalidArgument("--samples", f"more than --dim ({args.dim})", args.samples)
     cfg = RegressionExperiment(args.chains, args.samples, args.dim, args.noise, args.generations, args.regime,
                                args.seed)
-    print(f"results: {run_regression(cfg, args.out / 'results', progress=not args.quiet)}")
-    return 0
+    return simulate(args, regression_name(cfg), cfg)

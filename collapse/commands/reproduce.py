@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from collapse.commands._args import add_seed
+from collapse.commands._families import add_force
 
 
 def register(top, groups) -> None:
@@ -22,6 +23,7 @@ def register(top, groups) -> None:
     p.add_argument("--mnist", type=Path, default=None, help="folder with the MNIST idx files (--full VAE)")
     p.add_argument("--model", default=None, help="--full language model: hub id or local directory (facebook/opt-125m)")
     p.add_argument("--data", default=None, help="--full WikiText-2: 'wikitext' (hub) or a local directory")
+    add_force(p)
     add_seed(p)
     p.set_defaults(func=_run)
 
@@ -29,9 +31,9 @@ def register(top, groups) -> None:
 def _run(args) -> int:
     from collapse.reproduce import reproduce
 
-    from collapse.validation import InvalidArgument
+    from collapse.core.validation import InvalidArgument
 
     if args.mnist is not None and not args.mnist.is_dir():
         raise InvalidArgument("--mnist", "a folder with the MNIST idx files", str(args.mnist))
     options = {k: v for k, v in (("mnist", args.mnist), ("model", args.model), ("data", args.data)) if v}
-    return reproduce(args.out or Path("runs") / args.scale, args.scale, args.seed, **options)
+    return reproduce(args.out or Path("runs") / args.scale, args.scale, args.seed, force=args.force, **options)

@@ -1,8 +1,8 @@
 """``collapse sweep GRID.toml``: run a grid of simulations (locally or on Dask); ``collapse figures sweep``.
 
-The engine is :mod:`simulate.sweep`. The closed-form values written beside the
-simulated metrics come from :mod:`analytic` and are joined here, at the
-application layer, because :mod:`simulate` does not import :mod:`analytic`.
+The engine is :mod:`collapse.simulate.sweep.grid`. The closed-form values written beside the
+simulated metrics come from :mod:`collapse.analytic` and are joined here, at the
+application layer, because :mod:`collapse.simulate` does not import :mod:`collapse.analytic`.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def register(top, groups) -> None:
 def _sweep(args) -> int:
     import time
 
-    from collapse.validation import InvalidArgument
-    from simulate.sweep import (
+    from collapse.core.validation import InvalidArgument
+    from collapse.simulate.sweep.grid import (
         SweepError,
         load_grid,
         run_sweep,
@@ -86,7 +86,7 @@ def _sweep(args) -> int:
 
 
 def _figure(args) -> int:
-    from figures.sweep import plot_sweep
+    from collapse.figures.sweep import plot_sweep
 
     for path in plot_sweep(args.run, args.metric, args.x, hue=args.hue, out_dir=args.out):
         print(path)
@@ -107,7 +107,7 @@ def _float(expr, **values: float) -> float:
 def theory_values(family: str, params: Mapping[str, Any]) -> dict[str, float]:
     """Closed-form expectations of the sweep metrics of one cell, keyed by metric name.
 
-    Only where :mod:`analytic` has the exact value for the cell's regime; an empty
+    Only where :mod:`collapse.analytic` has the exact value for the cell's regime; an empty
     dict otherwise. Values do not depend on ``seed`` or ``chains``, so they are
     cached on the rest of the parameters.
     """
@@ -122,7 +122,7 @@ def _theory_cached(family: str, items: tuple) -> tuple[tuple[str, float], ...]:
 
 
 def _gaussian_theory(p: dict) -> dict[str, float]:
-    from analytic import numeric as N
+    from collapse.analytic import numeric as N
 
     if p["regime"] == "accumulate":
         v = N.gaussian_accumulate_values(p["estimator"], [p["samples"]] * p["generations"], p["sigma0"], dps=20)
@@ -133,7 +133,7 @@ def _gaussian_theory(p: dict) -> dict[str, float]:
 
 
 def _nd_theory(p: dict) -> dict[str, float]:
-    from analytic.gaussian_nd import evaluate_nd
+    from collapse.analytic.gaussian_nd import evaluate_nd
 
     if p["regime"] != "replace":
         return {}
@@ -143,7 +143,7 @@ def _nd_theory(p: dict) -> dict[str, float]:
 
 
 def _discrete_theory(p: dict) -> dict[str, float]:
-    from analytic import discrete as D
+    from collapse.analytic import discrete as D
 
     if p["regime"] != "replace":
         return {}
@@ -152,7 +152,7 @@ def _discrete_theory(p: dict) -> dict[str, float]:
 
 
 def _kde_theory(p: dict) -> dict[str, float]:
-    from analytic import mixing as X
+    from collapse.analytic import mixing as X
 
     if p["regime"] != "replace":
         return {}
@@ -161,7 +161,7 @@ def _kde_theory(p: dict) -> dict[str, float]:
 
 
 def _regression_theory(p: dict) -> dict[str, float]:
-    from analytic import mixing as X
+    from collapse.analytic import mixing as X
 
     risk = X.replace_risk() if p["regime"] == "replace" else X.accumulate_risk()
     v = p["noise"] ** 2 * p["dim"] / p["samples"]  # one refit's in-sample excess risk, fixed design

@@ -96,7 +96,7 @@ def _print(values: dict, as_json: bool, title: str) -> int:
 
 
 def _gaussian_nd(args) -> int:
-    from analytic.gaussian_nd import evaluate_nd
+    from collapse.analytic.gaussian_nd import evaluate_nd
 
     v = evaluate_nd(args.estimator, args.samples, args.generations, args.dim)
     return _print(v, args.json, f"{args.dim}-D Gaussian chain, {args.estimator}, M = {args.samples}, "
@@ -107,8 +107,8 @@ def _discrete(args) -> int:
     import numpy as np
     import sympy as sp
 
-    from analytic import discrete as A
-    from analytic import discrete_time as T
+    from collapse.analytic import discrete as A
+    from collapse.analytic import discrete_time as T
 
     m, t, p0 = args.samples, args.generations, np.asarray(args.p0)
     H0 = 1 - float(np.sum(p0**2))
@@ -131,9 +131,9 @@ def _discrete(args) -> int:
 def _mixing(args) -> int:
     import numpy as np
 
-    from analytic import gaussian as G
-    from analytic import gaussian_mixing as GX
-    from analytic import mixing as X
+    from collapse.analytic import gaussian as G
+    from collapse.analytic import gaussian_mixing as GX
+    from collapse.analytic import mixing as X
 
     m = args.samples
     n_real = max(2, int(round(args.gamma * m)))
@@ -156,7 +156,7 @@ def _mixing(args) -> int:
 def _accumulate(args) -> int:
     import math
 
-    from analytic import numeric as N
+    from collapse.analytic import numeric as N
 
     v = N.gaussian_accumulate_values(args.estimator, [args.samples] * args.generations, args.sigma0)
     rep = N.gaussian_values(args.estimator, args.samples, args.generations, args.sigma0)
@@ -167,7 +167,7 @@ def _accumulate(args) -> int:
 
 
 def _rates(args) -> int:
-    from analytic.rates import extinction_values
+    from collapse.analytic.rates import extinction_values
 
     ext = extinction_values(args.count, args.generations)
     out = {"P_extinct_by_t": ext[-1], "P_survive_t": 1 - ext[-1]}
@@ -175,7 +175,7 @@ def _rates(args) -> int:
 
 
 def _tails(args) -> int:
-    from analytic.tails import cut_test_error_value, unseen_mass_value
+    from collapse.analytic.tails import cut_test_error_value, unseen_mass_value
 
     out = {"E_unseen_mass": unseen_mass_value(args.beta, args.samples)}
     if args.cut is not None:
@@ -184,7 +184,7 @@ def _tails(args) -> int:
 
 
 def _regression(args) -> int:
-    from analytic.regression_theory import risk_values
+    from collapse.analytic.regression_theory import risk_values
 
     out = risk_values(args.features, args.rows, args.generations, args.noise)
     return _print(out, args.json, f"least squares, d = {args.features}, T = {args.rows}, n = {args.generations}")

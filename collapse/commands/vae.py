@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from collapse.commands._args import int_at_least
-from collapse.commands._families import add_common, add_figure, draw
+from collapse.commands._families import add_common, add_figure
 
 
 def register(top, groups) -> None:
@@ -24,24 +24,20 @@ def register(top, groups) -> None:
     p.add_argument("--threads", type=int_at_least(1), default=1, help="torch threads (default 1)")
     p.set_defaults(func=_simulate)
 
-    add_figure(groups, "vae", "sample grids per generation and latent-mean histograms", _figure)
+    add_figure(groups, "vae", "sample grids per generation and latent-mean histograms")
 
 
 def _simulate(args) -> int:
-    from simulate.vae import VAEExperiment, run_vae
+    from collapse.simulate.experiments import run_experiment
+    from collapse.simulate.experiments.vae import VAEExperiment
 
     cfg = VAEExperiment(args.generations, args.epochs, args.latent, mnist=str(args.mnist) if args.mnist else None,
                         limit=args.limit, regime=args.regime, threads=args.threads, seed=args.seed)
-    path = run_vae(cfg, args.out / "results", progress=not args.quiet)
-    from collapse.runio import load_npz
+    path = run_experiment(args.out, "vae", cfg, force=args.force, progress=not args.quiet)
+    from collapse.core.runio import load_npz
 
     std = load_npz(path)[1]["latent_std"]
     print("std of generation-0 latent means per generation: " + ", ".join(f"{s:.3f}" for s in std))
     print(f"results: {path}")
     return 0
 
-
-def _figure(args) -> int:
-    from simulate.experiments import run_quick_vae
-
-    return draw(args, lambda results, seed: run_quick_vae(results, seed, progress=True))

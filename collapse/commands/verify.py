@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from collapse.commands._args import add_seed
@@ -22,33 +21,21 @@ def register(top, groups) -> None:
     p.set_defaults(func=_verify)
 
 
-def run_verify(only=None, seed=20240724, thorough=False, progress=True):
-    """Run the selected claims; returns the list of ClaimResult."""
-    from collapse.validation import InvalidArgument
-    from proofs.core import Context, run_claims
-    from proofs.registry import all_claims, select
-
-    claims = select(only)
-    if not claims:
-        raise InvalidArgument("--only", "a pattern matching at least one claim id ("
-                              + ", ".join(c.id for c in all_claims()) + ")", only)
-    say = (lambda cid: print(f"verifying {cid} ...", file=sys.stderr)) if progress else None
-    return run_claims(claims, Context(seed=seed, thorough=thorough), progress=say)
-
-
 def _verify(args) -> int:
-    from proofs import report
+    from collapse.proofs import report
 
     if args.list:
-        from proofs.registry import select
+        from collapse.proofs.registry import select
 
         for c in select(args.only):
             print(f"{c.id:<32} {c.title}")
         return 0
-    results = run_verify(args.only, args.seed, args.thorough, progress=not args.json)
+    from collapse.proofs.registry import verify
+
+    results = verify(args.only, seed=args.seed, thorough=args.thorough, progress=not args.json)
     print(report.to_json(results) if args.json else report.table(results))
     if args.report:
-        from collapse.runio import atomic_write_text
+        from collapse.core.runio import atomic_write_text
 
         atomic_write_text(args.report, report.markdown(results, header=f"Seed {args.seed}, thorough={args.thorough}."))
         if not args.json:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from analytic import discrete as D
-from analytic.numeric import lambdified
+from collapse.analytic import discrete as D
+from collapse.analytic.numeric import lambdified
 
 
 def test_pgf_and_one_step_moments():

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy import stats as sstats
 
-from analytic import gaussian as G
-from analytic import numeric as N
-from collapse.validation import InvalidArgument
+from collapse.analytic import gaussian as G
+from collapse.analytic import numeric as N
+from collapse.core.validation import InvalidArgument
 from tests.strategies import estimators, schedules, sigma0s
 
 M, n, s0, r = G.M, G.n, G.sigma0, G.r

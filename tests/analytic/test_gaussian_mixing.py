@@ -8,9 +8,9 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytic import gaussian as G
-from analytic import gaussian_mixing as X
-from simulate.retrain import simulate_retrain_mean
+from collapse.analytic import gaussian as G
+from collapse.analytic import gaussian_mixing as X
+from collapse.simulate.families.retrain import simulate_retrain_mean
 from tests.stats_helpers import assert_mean, per_assertion_alpha
 from tests.strategies import seeds
 

@@ -7,9 +7,9 @@ import math
 import pytest
 import sympy as sp
 
-from analytic import gaussian as G
-from analytic import gaussian_nd as D
-from collapse.validation import InvalidArgument
+from collapse.analytic import gaussian as G
+from collapse.analytic import gaussian_nd as D
+from collapse.core.validation import InvalidArgument
 
 M, n, d, r = G.M, G.n, D.d, G.r
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from analytic import discrete as D
-from analytic import mixing as X
+from collapse.analytic import discrete as D
+from collapse.analytic import mixing as X
 
 
 def test_mix_recursion_reduces_to_replace():

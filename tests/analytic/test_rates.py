@@ -7,8 +7,8 @@ import math
 import pytest
 import sympy as sp
 
-from analytic import rates as R
-from collapse.validation import InvalidArgument
+from collapse.analytic import rates as R
+from collapse.core.validation import InvalidArgument
 
 
 def test_bernoulli_closed_forms():

@@ -8,9 +8,9 @@ import pytest
 import sympy as sp
 from scipy import special
 
-from analytic import regression_theory as RT
-from analytic import tails as Z
-from collapse.validation import InvalidArgument
+from collapse.analytic import regression_theory as RT
+from collapse.analytic import tails as Z
+from collapse.core.validation import InvalidArgument
 
 
 def test_unseen_probability_and_integral():

@@ -130,23 +130,23 @@ def test_reproduce_resumes(tmp_path, monkeypatch):
     """A second run keeps finished parts; a removed figure part is redone."""
     import collapse.reproduce as R
 
+    import collapse.simulate.experiments as EX
+    from collapse.simulate.experiments.gaussian_moments import GaussianTheoryConfig
+    from collapse.simulate.experiments.single_gaussian import SingleGaussianConfig
+
+    monkeypatch.setitem(EX.FIGURE_RUNS, "gaussian", lambda seed, **_: [
+        ("gaussian_single", SingleGaussianConfig(sample_sizes=(10, 100), generations=20, chains=8, seed=seed))])
+    monkeypatch.setitem(EX.FIGURE_RUNS, "gaussian-theory", lambda seed, **_: [
+        ("gaussian_theory", GaussianTheoryConfig(generations=20, chains=100, seed=seed))])
     calls = []
     orig = R.parts
 
-    def small_parts(scale, seed, options=None):
-        out = [p for p in orig(scale, seed, options) if p.name.startswith("figure-gaussian")]
+    def small_parts(scale, seed, options=None, force=False):
+        out = [p for p in orig(scale, seed, options, force) if p.name.startswith("figure-gaussian")]
         return [R.Part(p.name, p.description, p.config, lambda o, p=p: (calls.append(p.name), p.run(o))[1])
                 for p in out]
 
     monkeypatch.setattr(R, "parts", small_parts)
-    import collapse.commands.gaussian as CG
-    from simulate.gaussian_theory import GaussianTheoryConfig
-    from simulate.supplementary_gaussian import SingleGaussianConfig
-
-    small = {"gaussian": SingleGaussianConfig(sample_sizes=(10, 100), generations=20, chains=8),
-             "gaussian-theory": GaussianTheoryConfig(generations=20, chains=100)}
-    full = CG.default_config
-    monkeypatch.setattr(CG, "default_config", lambda figure, seed=0: small.get(figure) or full(figure, seed))
     out = tmp_path / "q"
     assert R.reproduce(out) == 0
     assert calls == ["figure-gaussian", "figure-gaussian-theory"]
@@ -169,7 +169,7 @@ def test_reproduce_records_failing_part_and_continues(tmp_path, monkeypatch):
         raise RuntimeError("deliberate")
 
     ok = R.Part("ok", "fine", {}, lambda out: [])
-    monkeypatch.setattr(R, "parts", lambda scale, seed, options=None: [R.Part("bad", "fails", {}, boom), ok])
+    monkeypatch.setattr(R, "parts", lambda scale, seed, options=None, force=False: [R.Part("bad", "fails", {}, boom), ok])
     assert R.reproduce(tmp_path) == 1
     assert json.loads((tmp_path / "parts" / "bad.json").read_text())["status"] == "failed"
     assert json.loads((tmp_path / "parts" / "ok.json").read_text())["status"] == "done"
@@ -180,15 +180,16 @@ def test_same_seed_same_numbers(tmp_path):
     """Two runs with the same seed give bit-identical results (CPU)."""
     import numpy as np
 
-    from collapse.runio import load_npz
-    from simulate.gaussian_theory import GaussianTheoryConfig, run_gaussian_theory
-    from simulate.supplementary_gaussian import SingleGaussianConfig, run_single_gaussian
+    from collapse.core.runio import load_npz
+    from collapse.simulate.experiments import run_experiment
+    from collapse.simulate.experiments.gaussian_moments import GaussianTheoryConfig
+    from collapse.simulate.experiments.single_gaussian import SingleGaussianConfig
 
     single = SingleGaussianConfig(sample_sizes=(10, 100), generations=20, chains=8, seed=7)
     theory = GaussianTheoryConfig(generations=20, chains=100, seed=7)
-    for run, cfg, name in ((run_single_gaussian, single, "s.npz"), (run_gaussian_theory, theory, "t.npz")):
-        a = load_npz(run(cfg, tmp_path / "a" / name))[1]
-        b = load_npz(run(cfg, tmp_path / "b" / name))[1]
+    for cfg, name in ((single, "gaussian_single"), (theory, "gaussian_theory")):
+        a = load_npz(run_experiment(tmp_path / "a", name, cfg))[1]
+        b = load_npz(run_experiment(tmp_path / "b", name, cfg))[1]
         assert a.keys() == b.keys()
         for k in a:
             assert np.array_equal(a[k], b[k]), k

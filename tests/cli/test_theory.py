@@ -41,9 +41,9 @@ def test_mixing_and_accumulate(capsys):
 
 
 def test_rates_tails_regression(capsys):
-    from analytic.rates import extinction_values
-    from analytic.regression_theory import risk_values
-    from analytic.tails import unseen_mass_value
+    from collapse.analytic.rates import extinction_values
+    from collapse.analytic.regression_theory import risk_values
+    from collapse.analytic.tails import unseen_mass_value
 
     v = _json(capsys, ["theory", "rates", "--count", "5", "-n", "20", "--json"])
     assert v["P_extinct_by_t"] == pytest.approx(extinction_values(5.0, 20)[-1])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from analytic import discrete as A
-from analytic import discrete_time as T
+from collapse.analytic import discrete as A
+from collapse.analytic import discrete_time as T
 
 
 def _wrap(module, name, change):

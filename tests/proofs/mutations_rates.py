@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from analytic import rates as R
+from collapse.analytic import rates as R
 
 
 def _alter(name, change, module=R):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analytic import gaussian as G
-from analytic import mixing as X
+from collapse.analytic import gaussian as G
+from collapse.analytic import mixing as X
 
 
 def _wrap(module, name, change):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from analytic import mixing as X
-from analytic import regression_theory as RT
+from collapse.analytic import mixing as X
+from collapse.analytic import regression_theory as RT
 
 
 def _alter(module, name, change):

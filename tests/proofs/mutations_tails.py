@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from analytic import tails as Z
+from collapse.analytic import tails as Z
 
 
 def _alter(name, change, module=Z):

@@ -7,9 +7,9 @@ import mpmath
 import pytest
 import sympy as sp
 
-from proofs import certify
-from proofs.core import Check, Cited, Claim, Context, Outcome, holm, run_claims
-from proofs.symbolic import induction
+from collapse.proofs import certify
+from collapse.proofs.core import Check, Cited, Claim, Context, Outcome, holm, run_claims
+from collapse.proofs.symbolic import induction
 
 x, t = sp.Symbol("x", positive=True), sp.Symbol("t", positive=True)
 

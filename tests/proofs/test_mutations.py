@@ -14,32 +14,28 @@ new check cannot be added without showing that it can fail.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import pkgutil
 
 import pytest
 import sympy as sp
 
-from analytic import gaussian as G
-from analytic import gaussian_mixing as X
-from analytic import gaussian_nd as D
-from proofs.core import Context, run_claims
-from proofs.registry import all_claims
-from simulate import gaussian as SG
-from simulate import gaussian_nd as SND
+from collapse.analytic import gaussian as G
+from collapse.core.discover import submodules
+from collapse.analytic import gaussian_mixing as X
+from collapse.analytic import gaussian_nd as D
+from collapse.proofs.core import Context, run_claims
+from collapse.proofs.registry import all_claims
+from collapse.simulate.families import gaussian as SG
+from collapse.simulate.families import gaussian_nd as SND
 
 M, n, s0, i, d = G.M, G.n, G.sigma0, G.i, D.d
 
 
 def _analytic_caches():
     """Every cached derivation in every analytic module."""
-    import analytic
+    from collapse import analytic
 
-    out = []
-    for info in pkgutil.iter_modules(analytic.__path__):
-        mod = importlib.import_module(f"analytic.{info.name}")
-        out += [f for f in vars(mod).values() if callable(getattr(f, "cache_clear", None))]
-    return out
+    return [f for mod in submodules(analytic) for f in vars(mod).values()
+            if callable(getattr(f, "cache_clear", None))]
 
 
 @pytest.fixture(autouse=True)
@@ -150,9 +146,9 @@ def _merge_topic_tables() -> None:
     """Other topics keep their mutations in tests/proofs/mutations_<topic>.py (a MUTATIONS dict)."""
     import tests.proofs as pkg
 
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("mutations_"):
-            table = importlib.import_module(f"tests.proofs.{info.name}").MUTATIONS
+    for mod in submodules(pkg):
+        if mod.__name__.rsplit(".", 1)[-1].startswith("mutations_"):
+            table = mod.MUTATIONS
             clash = set(table) & set(MUTATIONS)
             assert not clash, f"check names defined twice: {clash}"
             MUTATIONS.update(table)

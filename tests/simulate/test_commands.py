@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from collapse.cli import main
-from collapse.runio import load_npz
+from collapse.core.runio import load_npz
 
 
 @pytest.mark.parametrize("argv", [
@@ -51,16 +51,17 @@ def test_simulate_gmm_kde_regression(tmp_path):
 
 
 def test_figures_from_saved_results(tmp_path):
-    import simulate.experiments as E
+    import collapse.simulate.experiments.chains as E
+    from collapse.simulate.experiments import run_experiment
+    from collapse.simulate.experiments.gmm import GMMExperiment
+    from collapse.simulate.experiments.vae import VAEExperiment
 
-    res = tmp_path / "results"
-    E.run_discrete(E.DiscreteExperiment(n_chains=200, n_states=10, samples=10, generations=30), res)
-    E.run_discrete(E.DiscreteExperiment(n_chains=200, n_states=3, samples=5, generations=40, p0=(0.5, 0.3, 0.2)),
-                   res, name="discrete_absorption")
-    E.run_gmm(E.GMMExperiment(n_chains=2, samples=100, generations=4, panels=(0, 2, 4), panel_chains=1), res)
-    from simulate.vae import VAEExperiment, run_vae
-
-    run_vae(VAEExperiment(generations=2, epochs=1, latent=3, limit=64, grid=4), res)
+    run_experiment(tmp_path, "discrete", E.DiscreteExperiment(n_chains=200, n_states=10, samples=10, generations=30))
+    run_experiment(tmp_path, "discrete_absorption",
+                   E.DiscreteExperiment(n_chains=200, n_states=3, samples=5, generations=40, p0=(0.5, 0.3, 0.2)))
+    run_experiment(tmp_path, "gmm", GMMExperiment(n_chains=2, samples=100, generations=4, panels=(0, 2, 4),
+                                                  panel_chains=1))
+    run_experiment(tmp_path, "vae", VAEExperiment(generations=2, epochs=1, latent=3, limit=64, grid=4))
     for fig in ("discrete", "gmm", "vae"):
         assert main(["figures", fig, "--run", str(tmp_path)]) == 0
     names = sorted(p.name for p in (tmp_path / "figures").iterdir())

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytic import discrete as AD
-from analytic import mixing as AM
-from analytic.numeric import lambdified
-from collapse.validation import InvalidArgument
-from simulate.discrete import (
+from collapse.analytic import discrete as AD
+from collapse.analytic import mixing as AM
+from collapse.analytic.numeric import lambdified
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.families.discrete import (
     DiscreteConfig, DiscreteFamily, DiscreteParams, counts_of, heterozygosity, simulate_discrete,
 )
-from simulate.loop import Regime
+from collapse.simulate.loop import Regime
 from tests import strategies as S
 from tests.stats_helpers import ALPHA, assert_binomial, assert_mean, per_assertion_alpha
 
@@ -214,7 +214,7 @@ def test_bad_keep_and_data():
 def test_frequencies_stay_unbiased_under_every_regime_and_schedule(regime, kind, m, seed):
     """E[p_t] = p_0 in every regime: each new point is drawn from a distribution whose
     expectation is p_0 (linearity), so the fitted frequencies stay unbiased."""
-    from simulate.schedules import make_schedule
+    from collapse.simulate.schedules import make_schedule
 
     p0, N = (0.6, 0.3, 0.1), 3000
     sched = make_schedule(kind, m, 6)
@@ -228,7 +228,7 @@ def test_frequencies_stay_unbiased_under_every_regime_and_schedule(regime, kind,
 @settings(max_examples=6)
 @given(S.schedule_kinds, st.integers(2, 30), S.seeds)
 def test_heterozygosity_under_named_schedules(kind, m, seed):
-    from simulate.schedules import make_schedule
+    from collapse.simulate.schedules import make_schedule
 
     sched = make_schedule(kind, m, 8)
     res = simulate_discrete(DiscreteConfig(4000, (0.5, 0.25, 0.25), sched), np.random.default_rng(seed), keep=[8])

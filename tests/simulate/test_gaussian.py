@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from analytic import numeric as N
-from collapse.validation import InvalidArgument
-from simulate import gaussian as SG
-from simulate.gaussian import GaussianConfig, simulate_gaussian
+from collapse.analytic import numeric as N
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.families import gaussian as SG
+from collapse.simulate.families.gaussian import GaussianConfig, simulate_gaussian
 from tests.stats_helpers import assert_mean, per_assertion_alpha
 from tests.strategies import estimators, seeds, sigma0s
 

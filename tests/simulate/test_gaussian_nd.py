@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from analytic.gaussian_nd import evaluate_nd
-from collapse.validation import InvalidArgument
-from simulate.gaussian_nd import GaussianNDConfig, simulate_gaussian_nd
+from collapse.analytic.gaussian_nd import evaluate_nd
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.families.gaussian_nd import GaussianNDConfig, simulate_gaussian_nd
 from tests.stats_helpers import assert_mean, per_assertion_alpha
 from tests.strategies import estimators, seeds
 
@@ -83,7 +83,7 @@ def test_bad_config(kwargs, name):
 @given(m=st.sampled_from([20, 200, 2000]), dim=st.integers(1, 4), seed=seeds)
 def test_fit_sample_is_consistent(m, dim, seed):
     """The d-dimensional family: fitted means and covariances concentrate on the truth like 1/sqrt(m)."""
-    from simulate.gaussian_nd import GaussianNDFamily, GaussianNDParams
+    from collapse.simulate.families.gaussian_nd import GaussianNDFamily, GaussianNDParams
 
     alpha = per_assertion_alpha(2)
     A = np.tril(np.full((dim, dim), 0.4)) + np.eye(dim)

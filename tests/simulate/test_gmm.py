@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collapse.validation import InvalidArgument
-from simulate import gmm as G
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.families import gmm as G
 from tests import strategies as S
 from tests.stats_helpers import ALPHA, z_threshold
 
@@ -103,7 +103,7 @@ def test_chain_collapses_in_spread():
     Fixed seed; the margin is wide (E[std] at generation 200 is about 0.55 vs 0.9 at the
     first fit in the authors' and our runs).
     """
-    from simulate.loop import run_generations
+    from collapse.simulate.loop import run_generations
 
     fam = G.GMMFamily(seed=1)
     std = []

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytic import mixing as AM
-from analytic.numeric import lambdified
-from collapse.validation import InvalidArgument
-from simulate.kde import KDEFamily, KDEParams
-from simulate.loop import run_generations
-from simulate.regression import RegressionFamily, RegressionParams, excess_risk
+from collapse.analytic import mixing as AM
+from collapse.analytic.numeric import lambdified
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.families.kde import KDEFamily, KDEParams
+from collapse.simulate.loop import run_generations
+from collapse.simulate.families.regression import RegressionFamily, RegressionParams, excess_risk
 from tests import strategies as S
 from tests.stats_helpers import ALPHA, assert_mean, per_assertion_alpha, z_threshold
 

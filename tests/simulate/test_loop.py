@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collapse.validation import InvalidArgument
-from simulate.discrete import DiscreteFamily, DiscreteParams
-from simulate.loop import LoopState, Regime, run_chain, run_generations, subset
-from simulate.schedules import constant, linear, make_schedule, quadratic
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.families.discrete import DiscreteFamily, DiscreteParams
+from collapse.simulate.loop import LoopState, Regime, run_chain, run_generations, subset
+from collapse.simulate.schedules import constant, linear, make_schedule, quadratic
 from tests import strategies as S
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytic import tails as Z
-from collapse.validation import InvalidArgument
-from simulate.heavy_tails import cut_tail_test_error, zipf_probabilities, zipf_unseen_mass
-from simulate.poisson import PoissonFamily, PoissonParams, simulate_poisson
+from collapse.analytic import tails as Z
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.families.heavy_tails import cut_tail_test_error, zipf_probabilities, zipf_unseen_mass
+from collapse.simulate.families.poisson import PoissonFamily, PoissonParams, simulate_poisson
 from tests.stats_helpers import ALPHA, assert_mean
 
 

@@ -9,9 +9,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from collapse.runio import load_npz  # noqa: E402
-from collapse.validation import InvalidArgument  # noqa: E402
-from simulate.vae import VAEExperiment, VAEFamily, load_digits_default, load_mnist, run_vae  # noqa: E402
+from collapse.core.runio import load_npz  # noqa: E402
+from collapse.core.validation import InvalidArgument  # noqa: E402
+from collapse.simulate.experiments import run_experiment  # noqa: E402
+from collapse.simulate.experiments.vae import VAEExperiment  # noqa: E402
+from collapse.simulate.families.vae import VAEFamily, load_digits_default, load_mnist  # noqa: E402
+
+
+def run_vae(cfg, folder):
+    return run_experiment(folder, "vae", cfg)
 
 
 def _write_idx(path, images: np.ndarray, magic: int = 2051, compress: bool = False) -> None:
@@ -74,10 +80,10 @@ def test_run_vae_saves_results_and_resumes(tmp_path):
     assert a["grids"].shape == (2, 9, 8, 8) and a["latent_means"].shape == (2, 96, 4)
     assert a["latent_std"].shape == (2,) and np.all(a["latent_std"] > 0)
     # resume: with the results file gone, the saved generations are reused, bit for bit
-    stamp = (tmp_path / "vae_gen0.pt").stat().st_mtime_ns
+    stamp = (tmp_path / "results" / "vae_gen0.pt").stat().st_mtime_ns
     path.unlink()
     _, b = load_npz(run_vae(cfg, tmp_path))
-    assert (tmp_path / "vae_gen0.pt").stat().st_mtime_ns == stamp
+    assert (tmp_path / "results" / "vae_gen0.pt").stat().st_mtime_ns == stamp
     assert np.array_equal(a["latent_means"], b["latent_means"])
 
 
@@ -107,9 +113,9 @@ def test_vae_under_the_mixing_regime_resumes(tmp_path):
     cfg = VAEExperiment(generations=3, epochs=1, latent=3, limit=64, grid=4, regime="mix:0.5,0.25,0.25", seed=1)
     path = run_vae(cfg, tmp_path)
     _, a = load_npz(path)
-    _, g1 = load_npz(tmp_path / "vae_gen1.npz")
+    _, g1 = load_npz(tmp_path / "results" / "vae_gen1.npz")
     assert g1["data"].shape == (1, 64, 8, 8)
     path.unlink()
-    (tmp_path / "vae_gen2.pt").unlink()  # generation 2 is retrained from generation 1's saved state
+    (tmp_path / "results" / "vae_gen2.pt").unlink()  # generation 2 is retrained from generation 1's saved state
     _, b = load_npz(run_vae(cfg, tmp_path))
     assert np.array_equal(a["latent_means"], b["latent_means"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulate.sweep import Grid, parse_grid
+from collapse.simulate.sweep.grid import Grid, parse_grid
 
 
 def small_grid(seeds: int = 2, chains: int = 500, generations: int = 20) -> Grid:

@@ -17,7 +17,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from simulate.sweep import parse_grid, read_results, run_sweep
+from collapse.simulate.sweep.grid import parse_grid, read_results, run_sweep
 
 TIMEOUT_S = 180  # generous: two shared cores, worker start-up and a restart after the kill
 
@@ -101,7 +101,7 @@ def test_own_local_cluster_and_cli(tmp_path, capsys):
     assert rc == 0 and "2 cells, 0 already done, 2 ran" in capsys.readouterr().out
     local = tmp_path / "local"
     assert main(["sweep", str(grid), "--out", str(local), "--workers", "1", "--no-progress"]) == 0
-    from simulate.sweep import load_grid
+    from collapse.simulate.sweep.grid import load_grid
 
     g = load_grid(grid)
     assert _metrics(g, out) == _metrics(g, local) and len(_metrics(g, out)) == 2

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from collapse.cli import main
-from collapse.validation import InvalidArgument
-from simulate.sweep import Cell, load_grid, parse_grid
-from simulate.sweep_metrics import FAMILIES
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.sweep.grid import Cell, load_grid, parse_grid
+from collapse.simulate.sweep.metrics import FAMILIES
 
 from .conftest import small_grid
 
@@ -76,7 +76,7 @@ def test_grid_is_the_cartesian_product_with_defaults():
 
 
 def test_every_family_parses_and_runs_one_tiny_cell():
-    from simulate.sweep import run_cell
+    from collapse.simulate.sweep.grid import run_cell
 
     for name, family in FAMILIES.items():
         g = parse_grid({"family": name, "grid": {"chains": 3, "generations": 2, "samples": 20}})

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from simulate.sweep import cell_path, read_results, run_sweep, write_once
+from collapse.simulate.sweep.grid import cell_path, read_results, run_sweep, write_once
 
 from .conftest import small_grid
 
@@ -83,8 +83,8 @@ def test_cell_file_carries_config_seed_and_version(tmp_path):
 
 
 def test_a_failing_cell_is_reported_after_the_others_are_saved(tmp_path, monkeypatch):
-    from simulate import sweep_metrics
-    from simulate.sweep import SweepError
+    from collapse.simulate.sweep import metrics as sweep_metrics
+    from collapse.simulate.sweep.grid import SweepError
 
     grid = small_grid(seeds=1)
     family = sweep_metrics.FAMILIES["gaussian"]

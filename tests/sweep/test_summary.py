@@ -8,8 +8,8 @@ import pytest
 
 from collapse.cli import main
 from collapse.commands.sweep import theory_values
-from collapse.validation import InvalidArgument
-from simulate.sweep import parse_grid, run_cell, run_sweep, summarize, write_summary
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.sweep.grid import parse_grid, run_cell, run_sweep, summarize, write_summary
 
 from .conftest import small_grid
 
@@ -87,7 +87,7 @@ def test_cli_sweep_then_figure(tmp_path, capsys):
 
 
 def test_figure_rejects_unknown_columns(tmp_path):
-    from figures.sweep import plot_sweep
+    from collapse.figures.sweep import plot_sweep
 
     grid = small_grid(seeds=1)
     run_sweep(grid, tmp_path, workers=1)

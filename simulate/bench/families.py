@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from simulate.discrete import DiscreteConfig, simulate_discrete
+from collapse.simulate.families.discrete import DiscreteConfig, simulate_discrete
 
 __all__ = ["bench_discrete", "bench_gmm"]
 
@@ -67,7 +67,7 @@ def bench_gmm(chains: int = 64, samples: int = 1000, generations: int = 3, refer
 
 
 def _bench_gmm(chains: int, samples: int, generations: int, reference_chains: int, seed: int) -> dict:
-    from simulate import gmm as G
+    from collapse.simulate.families import gmm as G
 
     rng = np.random.default_rng(seed)
     fam = G.GMMFamily(seed=seed)

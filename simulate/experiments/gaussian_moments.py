@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.runio import load_npz, metadata, result_exists, save_npz
-from collapse.validation import check_int
-from simulate.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
+from collapse.core.runio import load_npz
+from collapse.core.runner import Run
+from collapse.core.validation import check_int
+from collapse.simulate.families.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
 
 STATS = ("sigma", "dmu2", "w2sq")
 
@@ -33,11 +34,11 @@ class GaussianTheoryConfig:
         check_int("seed", self.seed, minimum=0)
 
 
-def run_gaussian_theory(config: GaussianTheoryConfig, out: Path) -> Path:
+def run_gaussian_theory(config: GaussianTheoryConfig, run: Run, *, progress: bool = False) -> Path:
     """Write ``<estimator>_<stat>_mean`` / ``_se`` arrays of shape (generations + 1,)."""
-    out = Path(out)
-    if result_exists(out, config):
-        return out
+    rel = f"results/{run.name}.npz"
+    if run.done(rel):
+        return run.path(rel)
     arrays = {}
     for est, ss in zip(ESTIMATORS, np.random.SeedSequence(config.seed).spawn(len(ESTIMATORS))):
         cfg = GaussianConfig(config.chains, (config.samples,) * config.generations, estimator=est)
@@ -47,7 +48,7 @@ def run_gaussian_theory(config: GaussianTheoryConfig, out: Path) -> Path:
         for key, v in values.items():
             arrays[f"{est}_{key}_mean"] = v.mean(axis=0)
             arrays[f"{est}_{key}_se"] = v.std(axis=0, ddof=1) / np.sqrt(v.shape[0])
-    return save_npz(out, metadata(config, seed=config.seed, experiment="gaussian-theory"), **arrays)
+    return run.save_npz(rel, run.metadata(), **arrays)
 
 
 def load_gaussian_theory(path: Path) -> tuple[GaussianTheoryConfig, dict[str, np.ndarray]]:

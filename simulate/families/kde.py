@@ -18,7 +18,7 @@ import dataclasses
 
 import numpy as np
 
-from collapse.validation import InvalidArgument, check_positive_real
+from collapse.core.validation import InvalidArgument, check_positive_real
 
 __all__ = ["KDEFamily", "KDEParams"]
 

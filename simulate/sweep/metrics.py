@@ -26,7 +26,7 @@ of that mean, std / sqrt(chains)):
                  component standard deviation.
 
 The theory values beside them (where a closed form exists) are added by the
-command line from :mod:`analytic`, which this package does not import.
+command line from :mod:`collapse.analytic`, which this package does not import.
 
 References: Shumailov et al. (2024), Theorem 3.1 and the Supplementary Material.
 """
@@ -39,14 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from collapse.validation import (
+from collapse.core.validation import (
     InvalidArgument,
     check_choice,
     check_finite_real,
     check_int,
     check_positive_real,
 )
-from simulate.loop import Regime
+from collapse.simulate.loop import Regime
 
 __all__ = ["FAMILIES", "CellFamily", "Param"]
 
@@ -122,14 +122,14 @@ def _common(samples_min: int = 2) -> dict[str, Param]:
 # ---- gaussian -------------------------------------------------------------------------------
 
 def _gaussian_build(p: Mapping[str, Any]):
-    from simulate.gaussian import GaussianConfig
+    from collapse.simulate.families.gaussian import GaussianConfig
 
     return GaussianConfig(p["chains"], (p["samples"],) * p["generations"], p["mu0"], p["sigma0"],
                           p["estimator"], p["regime"], p["sampler"])
 
 
 def _gaussian_run(cfg, p: Mapping[str, Any], rng: np.random.Generator) -> Metrics:
-    from simulate.gaussian import simulate_gaussian
+    from collapse.simulate.families.gaussian import simulate_gaussian
 
     ch = simulate_gaussian(cfg, rng, keep=[cfg.generations])
     mu, s2 = ch.mu[:, -1], ch.sigma2[:, -1]  # (n_chains,)
@@ -158,14 +158,14 @@ _GAUSSIAN = CellFamily(
 # ---- gaussian-nd ----------------------------------------------------------------------------
 
 def _nd_build(p: Mapping[str, Any]):
-    from simulate.gaussian_nd import GaussianNDConfig
+    from collapse.simulate.families.gaussian_nd import GaussianNDConfig
 
     return GaussianNDConfig(p["chains"], (p["samples"],) * p["generations"], p["dim"], None,
                             p["estimator"], p["regime"], p["sampler"])
 
 
 def _nd_run(cfg, p: Mapping[str, Any], rng: np.random.Generator) -> Metrics:
-    from simulate.gaussian_nd import simulate_gaussian_nd
+    from collapse.simulate.families.gaussian_nd import simulate_gaussian_nd
 
     ch = simulate_gaussian_nd(cfg, rng, keep=[len(cfg.schedule)])
     mean, cov, logdet = ch.mean[:, -1], ch.cov[:, -1], ch.logdet[:, -1]  # (C, d), (C, d, d), (C,)
@@ -190,14 +190,14 @@ _GAUSSIAN_ND = CellFamily(
 # ---- discrete -------------------------------------------------------------------------------
 
 def _discrete_build(p: Mapping[str, Any]):
-    from simulate.discrete import DiscreteConfig
+    from collapse.simulate.families.discrete import DiscreteConfig
 
     k = p["states"]
     return DiscreteConfig(p["chains"], (1.0 / k,) * k, (p["samples"],) * p["generations"], p["regime"], p["sampler"])
 
 
 def _discrete_run(cfg, p: Mapping[str, Any], rng: np.random.Generator) -> Metrics:
-    from simulate.discrete import simulate_discrete
+    from collapse.simulate.families.discrete import simulate_discrete
 
     res = simulate_discrete(cfg, rng, keep=[cfg.generations])
     return {"heterozygosity": float(res.het_mean[-1]), "absorbed": float(res.absorbed_frac[-1]),
@@ -215,13 +215,13 @@ _DISCRETE = CellFamily(
 # ---- kde ------------------------------------------------------------------------------------
 
 def _kde_build(p: Mapping[str, Any]):
-    from simulate.kde import KDEFamily
+    from collapse.simulate.families.kde import KDEFamily
 
     return KDEFamily(p["bandwidth"])
 
 
 def _kde_run(family, p: Mapping[str, Any], rng: np.random.Generator) -> Metrics:
-    from simulate.loop import run_chain
+    from collapse.simulate.loop import run_chain
 
     C = p["chains"]
     state = run_chain(family, None, [p["samples"]] * p["generations"], rng, regime=p["regime"],
@@ -246,8 +246,8 @@ def _regression_build(p: Mapping[str, Any]):
 
 
 def _regression_run(_, p: Mapping[str, Any], rng: np.random.Generator) -> Metrics:
-    from simulate.loop import run_chain
-    from simulate.regression import RegressionFamily, RegressionParams, excess_risk
+    from collapse.simulate.loop import run_chain
+    from collapse.simulate.families.regression import RegressionFamily, RegressionParams, excess_risk
 
     rng_design, rng_chain = rng.spawn(2)
     fam = RegressionFamily.with_fixed_design(p["samples"], p["dim"], rng_design, p["noise"])
@@ -272,8 +272,8 @@ def _gmm_build(p: Mapping[str, Any]):
 
 
 def _gmm_run(_, p: Mapping[str, Any], rng: np.random.Generator) -> Metrics:
-    from simulate import gmm as GM
-    from simulate.loop import run_chain
+    from collapse.simulate.families import gmm as GM
+    from collapse.simulate.loop import run_chain
 
     fam = GM.GMMFamily(p["components"], p["tol"], p["max_iter"], seed=int(rng.integers(2**31)))
     p0 = GM.GMMParams.blob(p["chains"], p["components"])

@@ -7,7 +7,7 @@ k (the top k states renormalised: a model trained on its own truncated output) t
 ranks beyond k are never seen. Both are simulated here, vectorised over chains.
 
 References: Dohmatob, Feng, Yang, Charton, Kempe, "A tale of tails: model collapse as
-a change of scaling laws", ICML 2024; see :mod:`analytic.tails` for the closed forms.
+a change of scaling laws", ICML 2024; see :mod:`collapse.analytic.tails` for the closed forms.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from collapse.validation import InvalidArgument, check_int
-from simulate.base import as_generator
-from simulate.discrete import DiscreteFamily, DiscreteParams, counts_of
+from collapse.core.validation import InvalidArgument, check_int
+from collapse.simulate.base import as_generator
+from collapse.simulate.families.discrete import DiscreteFamily, DiscreteParams, counts_of
 
 __all__ = ["zipf_probabilities", "zipf_unseen_mass", "cut_tail_test_error"]
 

@@ -3,7 +3,7 @@
 Each generation draws M points from Poisson(lambda) and refits lambda' as their
 mean (the maximum-likelihood estimate). M lambda' is then Poisson(M lambda): the
 count process is a critical Galton-Watson process with Poisson(1) offspring, and
-every chain ends at lambda = 0 (see :mod:`analytic.rates`).
+every chain ends at lambda = 0 (see :mod:`collapse.analytic.rates`).
 
 References: Suresh, Thangaraj, Khandavally, "Rate of model collapse in recursive
 training", AISTATS 2025 (the Poisson model).
@@ -15,9 +15,9 @@ import dataclasses
 
 import numpy as np
 
-from collapse.validation import InvalidArgument, check_int, check_positive_real
-from simulate.base import as_generator
-from simulate.loop import run_generations
+from collapse.core.validation import InvalidArgument, check_int, check_positive_real
+from collapse.simulate.base import as_generator
+from collapse.simulate.loop import run_generations
 
 __all__ = ["PoissonFamily", "PoissonParams", "simulate_poisson"]
 

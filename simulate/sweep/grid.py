@@ -1,6 +1,6 @@
 """Sweeps: a grid of simulation configs, each cell run independently, resumably, anywhere.
 
-A grid file (TOML) names a family of :data:`simulate.sweep_metrics.FAMILIES` and
+A grid file (TOML) names a family of :data:`collapse.simulate.sweep.metrics.FAMILIES` and
 lists values per parameter; the Cartesian product is the grid::
 
     family = "gaussian"
@@ -49,9 +49,10 @@ from typing import Any
 
 import numpy as np
 
-from collapse.runio import atomic_write_bytes, atomic_write_text, metadata
-from collapse.validation import InvalidArgument, check_choice, check_int
-from simulate.sweep_metrics import FAMILIES
+from collapse.core.runio import TMP_SUFFIX, atomic_write_bytes, atomic_write_text, file_mode, metadata
+from collapse.core.runner import Run
+from collapse.core.validation import InvalidArgument, check_choice, check_int
+from collapse.simulate.sweep.metrics import FAMILIES
 
 EXECUTORS = ("local", "dask")
 _TOP_KEYS = ("family", "grid", "name", "description")
@@ -198,8 +199,9 @@ def write_once(path: str | os.PathLike, text: str) -> bool:
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(text.encode("utf-8"))
             fh.flush()
@@ -288,7 +290,7 @@ class SweepReport:
 
 def run_sweep(grid: Grid, out_dir: str | os.PathLike, *, executor: str = "local", workers: int | None = None,
               scheduler: str | None = None, client: Any = None, progress: bool = False,
-              on_saved: Callable[[Cell, Path], None] | None = None) -> SweepReport:
+              on_saved: Callable[[Cell, Path], None] | None = None, force: bool = False) -> SweepReport:
     """Run every cell of ``grid`` whose result is missing under ``out_dir``; write each as it finishes.
 
     Parameters
@@ -305,6 +307,8 @@ def run_sweep(grid: Grid, out_dir: str | os.PathLike, *, executor: str = "local"
         Use this client (and its cluster) instead.
     on_saved : callable(cell, path), optional
         Called after each new result file is in place.
+    force : bool
+        Delete the cells an earlier sweep wrote into ``out_dir`` and start over.
 
     Returns
     -------
@@ -317,12 +321,15 @@ def run_sweep(grid: Grid, out_dir: str | os.PathLike, *, executor: str = "local"
     """
     check_choice("executor", executor, EXECUTORS)
     workers = check_int("workers", workers if workers is not None else (os.cpu_count() or 1), minimum=1)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out_dir / "grid.json", json.dumps(
+    # Cells are content-addressed (their file names are hashes of their configs), so the
+    # run's config is only the family: a grown grid resumes, a finished cell is kept.
+    run = Run.open(out_dir, "sweep", {"family": grid.family}, force=force)
+    out_dir = run.folder
+    run.own("cells")
+    run.write_text("grid.json", json.dumps(
         {"family": grid.family, "name": grid.name, "axes": {k: list(v) for k, v in grid.axes.items()}}, indent=2) + "\n")
     cells = grid.cells()
-    todo = [c for c in cells if not cell_path(out_dir, c).exists()]
+    todo = [c for c in cells if not run.done(cell_path(out_dir, c).relative_to(out_dir))]
     t0 = time.perf_counter()
     failed: list[tuple[str, BaseException]] = []
     outcomes = _local(todo, workers) if executor == "local" else _dask(todo, workers, scheduler, client)
@@ -361,7 +368,7 @@ def summarize(grid: Grid, out_dir: str | os.PathLike,
     """One row per finished cell: ``key``, the parameters, the metrics, ``theory_<metric>`` and ``wall_s``.
 
     ``theory(family, params)`` returns closed-form values keyed by metric name (the
-    command line passes one built on :mod:`analytic`).
+    command line passes one built on :mod:`collapse.analytic`).
     """
     rows = []
     for rec in read_results(grid, out_dir):

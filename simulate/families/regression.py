@@ -7,7 +7,7 @@ refitted by ordinary least squares. This is the setting of the
 accumulate-versus-replace literature (Gerstgrasser et al. 2024, "Is model
 collapse inevitable?"): with a fixed design the excess risk grows like g sigma^2 d/n
 when data are replaced and stays below pi^2/6 sigma^2 d/n when they accumulate
-(see :mod:`analytic.mixing`).
+(see :mod:`collapse.analytic.mixing`).
 
 A data point is the row (x_1, ..., x_d, y): data arrays have shape
 (n_chains, n_samples, d + 1).
@@ -22,7 +22,7 @@ import dataclasses
 
 import numpy as np
 
-from collapse.validation import InvalidArgument, check_choice, check_int, check_positive_real
+from collapse.core.validation import InvalidArgument, check_choice, check_int, check_positive_real
 
 DESIGNS = ("fixed", "random")
 

@@ -26,9 +26,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from collapse.validation import InvalidArgument, check_choice, check_int, check_schedule
-from simulate.base import as_generator
-from simulate.loop import Regime, run_generations
+from collapse.core.validation import InvalidArgument, check_choice, check_int, check_schedule
+from collapse.simulate.base import as_generator
+from collapse.simulate.loop import Regime, run_generations
 
 SAMPLERS = ("wright-fisher", "multinomial", "literal")
 

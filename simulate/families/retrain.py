@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from collapse.validation import check_int, check_positive_real
-from simulate.base import as_generator
+from collapse.core.validation import check_int, check_positive_real
+from collapse.simulate.base import as_generator
 
 
 def simulate_retrain_mean(n_chains: int, n_real: int, lam: float, generations: int, rng: np.random.Generator,

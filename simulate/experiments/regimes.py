@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.runio import load_npz, metadata, result_exists, save_npz
-from collapse.validation import InvalidArgument, check_int
-from simulate.gaussian import GaussianConfig, GaussianFamily, GaussianParams, simulate_gaussian
-from simulate.loop import run_generations
+from collapse.core.runio import load_npz
+from collapse.core.runner import Run
+from collapse.core.validation import InvalidArgument, check_int
+from collapse.simulate.families.gaussian import GaussianConfig, GaussianFamily, GaussianParams, simulate_gaussian
+from collapse.simulate.loop import run_generations
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,11 +38,11 @@ class RegimesConfig:
             check_int(name, getattr(self, name), minimum=0 if name == "seed" else 2)
 
 
-def run_regimes(config: RegimesConfig, out: Path) -> Path:
+def run_regimes(config: RegimesConfig, run: Run, *, progress: bool = False) -> Path:
     """Write ``regimes.npz``: mix_* arrays over gamma, acc_*/rep_* arrays over generations."""
-    out = Path(out)
-    if result_exists(out, config):
-        return out
+    rel = f"results/{run.name}.npz"
+    if run.done(rel):
+        return run.path(rel)
     streams = np.random.SeedSequence(config.seed).spawn(len(config.gammas) + 2)
     m, C = config.samples, config.mix_chains
     fam = GaussianFamily("unbiased")
@@ -61,7 +62,7 @@ def run_regimes(config: RegimesConfig, out: Path) -> Path:
                                np.random.default_rng(ss), keep=keep)
         arrays[f"{regime}_dmu2"] = (ch.mu**2).mean(axis=0)
         arrays[f"{regime}_dmu2_se"] = (ch.mu**2).std(axis=0, ddof=1) / np.sqrt(config.acc_chains)
-    return save_npz(out, metadata(config, seed=config.seed, experiment="regimes"), **arrays)
+    return run.save_npz(rel, run.metadata(), **arrays)
 
 
 def load_regimes(path: Path) -> tuple[RegimesConfig, dict[str, np.ndarray]]:

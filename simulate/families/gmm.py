@@ -21,7 +21,7 @@ import dataclasses
 
 import numpy as np
 
-from collapse.validation import InvalidArgument, check_int, check_positive_real
+from collapse.core.validation import InvalidArgument, check_int, check_positive_real
 
 __all__ = ["EMResult", "GMMFamily", "GMMParams", "batched_em", "component_std", "kmeans_init", "l2_distance",
            "log_prob", "sklearn_fit"]

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from collapse.validation import (
+from collapse.core.validation import (
     InvalidArgument,
     check_choice,
     check_finite_real,
@@ -38,8 +38,8 @@ from collapse.validation import (
     check_positive_real,
     check_schedule,
 )
-from simulate.base import as_generator
-from simulate.loop import REGIMES, run_generations
+from collapse.simulate.base import as_generator
+from collapse.simulate.loop import REGIMES, run_generations
 
 ESTIMATORS = ("unbiased", "mle")
 SAMPLERS = ("fast", "literal")

@@ -20,17 +20,34 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from collapse import __version__
+from collapse.core import __version__
 
-__all__ = ["as_json", "atomic_write_bytes", "result_exists", "atomic_write_text", "metadata", "read_json", "save_json", "save_npz", "load_npz"]
+__all__ = [
+    "TMP_SUFFIX", "as_json", "atomic_dir", "atomic_write_bytes", "atomic_write_text", "file_mode", "load_npz",
+    "metadata", "read_json", "save_json", "save_npz",
+]
+
+#: suffix of every temporary file or folder a writer makes; a run folder removes leftovers on opening
+TMP_SUFFIX = ".tmp"
+
+
+def file_mode(directory: bool = False) -> int:
+    """The mode a new file (0666) or folder (0777) gets under this process's umask: 0644 / 0755 usually.
+
+    ``tempfile`` makes its files owner-only (0600); results are meant to be shared.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file + fsync + rename)."""
+    """Write ``data`` to ``path`` atomically (temp file + fsync + rename), readable as any new file is."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     try:
+        os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -44,6 +61,29 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_dir(path: str | os.PathLike, fill) -> Path:
+    """Make folder ``path`` atomically: ``fill(tmp)`` writes into a temporary sibling, renamed when complete.
+
+    An existing ``path`` is replaced only by a complete folder.
+    """
+    import shutil
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent))
+    try:
+        fill(tmp)
+        for p in (tmp, *tmp.rglob("*")):
+            p.chmod(file_mode(directory=p.is_dir()))
+        if path.exists():
+            shutil.rmtree(path)
+        tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
 
 
 def _jsonable(obj: Any) -> Any:
@@ -81,22 +121,6 @@ def metadata(config: Any = None, seed: int | None = None, **extra: Any) -> dict[
 def as_json(obj: Any) -> Any:
     """``obj`` as it reads back from a JSON file (tuples become lists): the form configs are compared in."""
     return json.loads(json.dumps(_jsonable(obj)))
-
-
-def result_exists(path: str | os.PathLike, config: Any) -> bool:
-    """Whether ``path`` already holds the NPZ result of ``config`` (then it is kept, not recomputed).
-
-    False when there is no file; a file made from another config is refused, never overwritten.
-    """
-    path = Path(path)
-    if not path.exists():
-        return False
-    meta, _ = load_npz(path)
-    if meta.get("config") == as_json(config):
-        return True
-    from collapse.validation import InvalidArgument
-
-    raise InvalidArgument("out", f"a new path or results of the same config ({config})", str(path))
 
 
 def save_json(path: str | os.PathLike, obj: Any) -> Path:

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from collapse.validation import InvalidArgument, check_choice, check_int, check_schedule
-from simulate.base import as_generator
-from simulate.gaussian import ESTIMATORS, SAMPLERS, _keep_mask
-from simulate.loop import run_generations
+from collapse.core.validation import InvalidArgument, check_choice, check_int, check_schedule
+from collapse.simulate.base import as_generator
+from collapse.simulate.families.gaussian import ESTIMATORS, SAMPLERS, _keep_mask
+from collapse.simulate.loop import run_generations
 
 _DDOF = {"unbiased": 1, "mle": 0}
 

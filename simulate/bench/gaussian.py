@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from simulate.gaussian import GaussianConfig, simulate_gaussian
+from collapse.simulate.families.gaussian import GaussianConfig, simulate_gaussian
 
 
 def _best_of(fn, repeats: int) -> float:

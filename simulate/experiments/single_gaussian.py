@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.runio import load_npz, metadata, result_exists, save_npz
-from collapse.validation import InvalidArgument, check_choice, check_int, check_schedule
-from simulate.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
-from simulate.loop import REGIMES
+from collapse.core.runio import load_npz
+from collapse.core.runner import Run
+from collapse.core.validation import InvalidArgument, check_choice, check_int, check_schedule
+from collapse.simulate.families.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
+from collapse.simulate.loop import REGIMES
 
 __all__ = ["SingleGaussianConfig", "run_single_gaussian", "load_single_gaussian"]
 
@@ -44,16 +45,16 @@ def _key(regime: str, m: int) -> str:
     return f"{regime}_M{m}"
 
 
-def run_single_gaussian(config: SingleGaussianConfig, out: Path, *, progress: bool = True) -> Path:
+def run_single_gaussian(config: SingleGaussianConfig, run: Run, *, progress: bool = False) -> Path:
     """Simulate every (regime, M) cell with the exact fast sampler and save one NPZ.
 
     Arrays ``<regime>_M<M>_mu`` and ``..._sigma2`` have shape (chains, generations + 1);
     the NPZ's ``meta`` holds the config, seed and versions. An existing file with
     the same config is kept as is (resume); one with another config is refused.
     """
-    out = Path(out)
-    if result_exists(out, config):
-        return out
+    rel = f"results/{run.name}.npz"
+    if run.done(rel):
+        return run.path(rel)
     cells = [(reg, m) for reg in config.regimes for m in config.sample_sizes]
     streams = np.random.SeedSequence(config.seed).spawn(len(cells))
     arrays = {}
@@ -65,7 +66,7 @@ def run_single_gaussian(config: SingleGaussianConfig, out: Path, *, progress: bo
         ch = simulate_gaussian(cfg, np.random.default_rng(ss))
         arrays[_key(reg, m) + "_mu"] = ch.mu
         arrays[_key(reg, m) + "_sigma2"] = ch.sigma2
-    return save_npz(out, metadata(config, seed=config.seed, experiment="single-gaussian"), **arrays)
+    return run.save_npz(rel, run.metadata(), **arrays)
 
 
 def load_single_gaussian(path: Path) -> tuple[SingleGaussianConfig, dict[str, np.ndarray]]:
