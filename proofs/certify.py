@@ -33,6 +33,58 @@ def _arb_of_rational(q: sp.Rational) -> flint.arb:
     return flint.arb(flint.fmpq(int(q.p), int(q.q)))
 
 
+def _atom(expr: sp.Expr, env: dict[sp.Symbol, flint.arb]) -> flint.arb | None:
+    """A rational, a symbol's ball or a constant; None for a compound expression."""
+    if expr.is_Rational:
+        return _arb_of_rational(expr)
+    if expr.is_Symbol:
+        if expr not in env:
+            raise ValueError(f"no value for symbol {expr} in the certificate")
+        return env[expr]
+    constants = {sp.pi: flint.arb.pi, sp.E: flint.arb.const_e, sp.EulerGamma: flint.arb.const_euler}
+    for const, ball in constants.items():
+        if expr is const:
+            return ball()
+    return None
+
+
+def _power(expr: sp.Pow, base: flint.arb, ex: flint.arb) -> flint.arb:
+    e = expr.args[1]
+    if e.is_Integer:
+        return base ** int(e)
+    if e == sp.Rational(1, 2):
+        return base.sqrt()
+    return (ex * base.log()).exp()
+
+
+def _polygamma(expr: sp.polygamma, env: dict[sp.Symbol, flint.arb]) -> flint.arb:
+    order, x = expr.args
+    xa = to_arb(x, env)
+    if order == 0:
+        return xa.digamma()
+    if order == 1:
+        return flint.arb(2).zeta(xa)  # trigamma(x) = Hurwitz zeta(2, x)
+    raise ValueError(f"polygamma of order {order} is not supported in certificates")
+
+
+def _sum(args: list[flint.arb]) -> flint.arb:
+    total = flint.arb(0)
+    for a in args:
+        total += a
+    return total
+
+
+def _product(args: list[flint.arb]) -> flint.arb:
+    total = flint.arb(1)
+    for a in args:
+        total *= a
+    return total
+
+
+#: functions of one argument and their Arb counterparts
+_UNARY = {sp.exp: flint.arb.exp, sp.log: flint.arb.log, sp.gamma: flint.arb.gamma, sp.loggamma: flint.arb.lgamma}
+
+
 def to_arb(expr: sp.Expr, env: dict[sp.Symbol, flint.arb]) -> flint.arb:
     """Evaluate ``expr`` with Arb balls; symbols are looked up in ``env``.
 
@@ -40,53 +92,21 @@ def to_arb(expr: sp.Expr, env: dict[sp.Symbol, flint.arb]) -> flint.arb:
     loggamma, polygamma(0, x) (digamma) and polygamma(1, x) (trigamma, as the
     Hurwitz zeta(2, x)). Anything else is refused rather than approximated.
     """
-    if expr.is_Rational:
-        return _arb_of_rational(expr)
-    if expr.is_Symbol:
-        if expr not in env:
-            raise ValueError(f"no value for symbol {expr} in the certificate")
-        return env[expr]
-    if expr is sp.pi:
-        return flint.arb.pi()
-    if expr is sp.E:
-        return flint.arb.const_e()
-    if expr is sp.EulerGamma:
-        return flint.arb.const_euler()
-    args = [to_arb(a, env) for a in expr.args] if not isinstance(expr, sp.polygamma) else None
-    if isinstance(expr, sp.Add):
-        total = flint.arb(0)
-        for a in args:
-            total += a
-        return total
-    if isinstance(expr, sp.Mul):
-        total = flint.arb(1)
-        for a in args:
-            total *= a
-        return total
-    if isinstance(expr, sp.Pow):
-        base, ex = args
-        e = expr.args[1]
-        if e.is_Integer:
-            return base ** int(e)
-        if e == sp.Rational(1, 2):
-            return base.sqrt()
-        return (ex * base.log()).exp()
-    if isinstance(expr, sp.exp):
-        return args[0].exp()
-    if isinstance(expr, sp.log):
-        return args[0].log()
-    if isinstance(expr, sp.gamma):
-        return args[0].gamma()
-    if isinstance(expr, sp.loggamma):
-        return args[0].lgamma()
+    atom = _atom(expr, env)
+    if atom is not None:
+        return atom
     if isinstance(expr, sp.polygamma):
-        order, x = expr.args
-        xa = to_arb(x, env)
-        if order == 0:
-            return xa.digamma()
-        if order == 1:
-            return flint.arb(2).zeta(xa)
-        raise ValueError(f"polygamma of order {order} is not supported in certificates")
+        return _polygamma(expr, env)
+    args = [to_arb(a, env) for a in expr.args]
+    if isinstance(expr, sp.Add):
+        return _sum(args)
+    if isinstance(expr, sp.Mul):
+        return _product(args)
+    if isinstance(expr, sp.Pow):
+        return _power(expr, *args)
+    for func, ball in _UNARY.items():
+        if isinstance(expr, func):
+            return ball(args[0])
     raise ValueError(f"cannot evaluate {type(expr).__name__} ({expr}) in ball arithmetic")
 
 

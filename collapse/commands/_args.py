@@ -45,3 +45,12 @@ finite_float = _float_type(lambda v: True, "a finite number", "finite_float")
 def add_seed(parser: argparse.ArgumentParser, default: int = 20240724) -> None:
     parser.add_argument("--seed", type=int_at_least(0), default=default,
                         help=f"root seed; independent streams come from SeedSequence(seed).spawn (default {default})")
+
+
+def path_arg(text: str):
+    """argparse type for a file or folder path: the empty string is refused (``Path('')`` means '.')."""
+    from pathlib import Path
+
+    if text.strip() == "":
+        raise argparse.ArgumentTypeError("expected a path, got ''")
+    return Path(text)

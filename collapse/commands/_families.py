@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from collapse.commands._args import add_seed, int_at_least
+from collapse.commands._args import add_seed, int_at_least, path_arg
 
 #: regime names accepted on the command line (mix takes weights: mix:ALPHA,BETA,GAMMA)
 REGIME_HELP = ("data regime: replace (default), accumulate, accumulate-subsample, or "
@@ -35,7 +35,7 @@ def add_common(p: argparse.ArgumentParser, *, name: str, generations: int, chain
     if chains is not None:
         p.add_argument("--chains", type=int_at_least(1), default=chains,
                        help=f"independent chains, simulated together (default {chains})")
-    p.add_argument("--out", type=Path, default=Path(f"runs/{name}"), help=f"run folder (default runs/{name})")
+    p.add_argument("--out", type=path_arg, default=Path(f"runs/{name}"), help=f"run folder (default runs/{name})")
     add_force(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_seed(p)

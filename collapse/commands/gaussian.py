@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from collapse.commands._args import add_seed, int_at_least, positive_float
+from collapse.commands._args import add_seed, int_at_least, positive_float, path_arg
 from collapse.commands._families import add_force, draw, simulate
 
 ESTIMATORS = ("unbiased", "mle")  # mirrors analytic.gaussian.ESTIMATORS without importing sympy
 
 
 def register(top, groups) -> None:
-    p = groups["theory"].add_parser(
+    _register_theory(groups["theory"])
+    _register_simulate(groups["simulate"])
+    _register_figures(groups["figures"])
+    _register_bench(groups["bench"])
+
+
+def _register_theory(g) -> None:
+    p = g.add_parser(
         "gaussian", help="closed forms of the 1-D Gaussian chain (Theorem 3.1)",
         description="Closed-form E[sigma_n^2], E[sigma_n], Var[mu_n], E[W2^2], E[log sigma_n^2], "
                     "Var[log sigma_n^2] after n generations of M samples (derived by sympy, evaluated by mpmath).")
@@ -30,27 +37,33 @@ def register(top, groups) -> None:
     p.add_argument("--json", action="store_true", help="print one flat JSON object")
     p.set_defaults(func=_theory)
 
-    p = groups["simulate"].add_parser("gaussian", help="the single-Gaussian experiment (Supplementary Material)")
+
+def _register_simulate(g) -> None:
+    p = g.add_parser("gaussian", help="the single-Gaussian experiment (Supplementary Material)")
     p.add_argument("--samples", type=int_at_least(2), nargs="+", default=[100, 500, 1000, 10000])
     p.add_argument("--generations", type=int_at_least(1), default=1000)
     p.add_argument("--chains", type=int_at_least(2), default=256)
     p.add_argument("--estimator", choices=ESTIMATORS, default="mle")
-    p.add_argument("--out", type=Path, default=Path("runs/gaussian"), help="run folder (default runs/gaussian)")
+    p.add_argument("--out", type=path_arg, default=Path("runs/gaussian"), help="run folder (default runs/gaussian)")
     add_force(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_seed(p)
     p.set_defaults(func=_simulate)
 
+
+def _register_figures(g) -> None:
     for name, help_ in (("gaussian", "single-Gaussian figure (Supplementary Material) from saved results"),
                         ("gaussian-theory", "E[W2^2], E[sigma], Var[mu] against generation: closed form and simulation"),
                         ("regimes", "fresh real data (fixed points against gamma) and accumulate against replace")):
-        p = groups["figures"].add_parser(name, help=help_)
+        p = g.add_parser(name, help=help_)
         p.add_argument("--run", type=Path, default=Path("runs/gaussian"),
                        help="run folder; the experiment is simulated first when its results are missing")
         add_seed(p)
         p.set_defaults(func=draw, figure=name)
 
-    p = groups["bench"].add_parser("gaussian", help="fast vs literal sampler on the same work")
+
+def _register_bench(g) -> None:
+    p = g.add_parser("gaussian", help="fast vs literal sampler on the same work")
     p.add_argument("--samples", type=int_at_least(2), default=100)
     p.add_argument("--chains", type=int_at_least(1), default=10000)
     p.add_argument("--generations", type=int_at_least(1), default=50)

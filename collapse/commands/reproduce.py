@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collapse.commands._args import add_seed
+from collapse.commands._args import add_seed, path_arg
 from collapse.commands._families import add_force
 
 
@@ -19,7 +19,7 @@ def register(top, groups) -> None:
     scale.add_argument("--full", dest="scale", action="store_const", const="full",
                        help="the paper's sizes and thorough verification")
     p.set_defaults(scale="quick")
-    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<scale>)")
+    p.add_argument("--out", type=path_arg, default=None, help="run folder (default runs/<scale>)")
     p.add_argument("--mnist", type=Path, default=None, help="folder with the MNIST idx files (--full VAE)")
     p.add_argument("--model", default=None, help="--full language model: hub id or local directory (facebook/opt-125m)")
     p.add_argument("--data", default=None, help="--full WikiText-2: 'wikitext' (hub) or a local directory")

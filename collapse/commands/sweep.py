@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from collapse.commands._args import int_at_least
+from collapse.commands._args import int_at_least, path_arg
+from collapse.commands._families import add_force
 
 
 def register(top, groups) -> None:
@@ -31,7 +32,8 @@ def register(top, groups) -> None:
                    help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster)")
     p.add_argument("--workers", type=int_at_least(1), default=None,
                    help="processes (local) or LocalCluster workers (dask); default: this machine's cores")
-    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/sweep/<grid file name>)")
+    p.add_argument("--out", type=path_arg, default=None, help="run folder (default runs/sweep/<grid file name>)")
+    add_force(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_sweep)
 
@@ -44,7 +46,7 @@ def register(top, groups) -> None:
     p.add_argument("--metric", required=True, help="a metric column, e.g. w2sq, sigma2, heterozygosity")
     p.add_argument("--x", required=True, help="a swept parameter for the x axis, e.g. samples")
     p.add_argument("--hue", default=None, help="a parameter to draw one line per value of")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: the run folder)")
+    p.add_argument("--out", type=path_arg, default=None, help="output folder (default: the run folder)")
     p.set_defaults(func=_figure)
 
 
@@ -73,7 +75,7 @@ def _sweep(args) -> int:
     t0 = time.perf_counter()
     try:
         rep = run_sweep(grid, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, force=args.force)
     except SweepError as exc:
         print(f"collapse sweep: {exc}", file=sys.stderr)
         write_summary(summarize(grid, out, theory_values), out)

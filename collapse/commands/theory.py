@@ -25,25 +25,21 @@ def _probabilities(text: str) -> tuple[float, ...]:
     return p
 
 
-def register(top, groups) -> None:
-    g = groups["theory"]
-    p = g.add_parser("gaussian-nd", help="the d-dimensional Gaussian chain (Wishart covariance)")
+def _args_gaussian_nd(p) -> None:
     p.add_argument("--samples", "-M", type=int_at_least(2), default=100)
     p.add_argument("--generations", "-n", type=int_at_least(0), default=100)
     p.add_argument("--dim", "-d", type=int_at_least(1), default=2)
     p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_gaussian_nd)
 
-    p = g.add_parser("discrete", help="the discrete chain: heterozygosity, loss, absorption, lost mass")
+
+def _args_discrete(p) -> None:
     p.add_argument("--samples", "-M", type=int_at_least(1), default=100)
     p.add_argument("--generations", "-n", type=int_at_least(0), default=10)
     p.add_argument("--p0", type=_probabilities, default=(0.5, 0.3, 0.15, 0.05),
                    help="the original distribution, comma-separated (default 0.5,0.3,0.15,0.05)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_discrete)
 
-    p = g.add_parser("mixing", help="fixed points with real data mixed in, KDE, retraining stability")
+
+def _args_mixing(p) -> None:
     p.add_argument("--samples", "-M", type=int_at_least(3), default=100)
     p.add_argument("--gamma", type=open_fraction, default=0.1, help="fraction of fresh real data per generation")
     p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased")
@@ -52,37 +48,40 @@ def register(top, groups) -> None:
     p.add_argument("--bandwidth", type=positive_float, default=0.1, help="KDE bandwidth h")
     p.add_argument("--lam", type=positive_float, default=1.0, help="synthetic-to-real ratio lambda (retraining)")
     p.add_argument("--real", type=int_at_least(1), default=1000, help="real sample size N (retraining)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_mixing)
 
-    p = g.add_parser("rates", help="Poisson chain with MLE refits: extinction probability (Galton-Watson)")
+
+def _args_rates(p) -> None:
     p.add_argument("--count", type=positive_float, default=10.0, help="m = M lambda_0, the expected first count")
     p.add_argument("--generations", "-n", type=int_at_least(0), default=100)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_rates)
 
-    p = g.add_parser("tails", help="Zipf data: unseen mass after T samples, and a tail cut at rank k")
+
+def _args_tails(p) -> None:
     p.add_argument("--beta", type=positive_float, default=2.0, help="Zipf exponent beta > 1")
     p.add_argument("--samples", "-T", type=int_at_least(1), default=10000)
     p.add_argument("--cut", "-k", type=int_at_least(1), default=None, help="rank at which the model's tail is cut")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_tails)
 
-    p = g.add_parser("regression", help="least squares on generated labels: replace against accumulate")
+
+def _args_regression(p) -> None:
     p.add_argument("--features", "-d", type=int_at_least(1), default=10)
     p.add_argument("--rows", "-T", type=int_at_least(3), default=100)
     p.add_argument("--generations", "-n", type=int_at_least(0), default=10)
     p.add_argument("--noise", type=positive_float, default=1.0)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_regression)
 
-    p = g.add_parser("accumulate", help="Gaussian chain refitted on all data so far, against replace")
+
+def _args_accumulate(p) -> None:
     p.add_argument("--samples", "-M", type=int_at_least(2), default=100)
     p.add_argument("--generations", "-n", type=int_at_least(0), default=1000)
     p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased")
     p.add_argument("--sigma0", type=positive_float, default=1.0)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_accumulate)
+
+
+def register(top, groups) -> None:
+    """One ``collapse theory NAME`` per row of :data:`SUBCOMMANDS`, each with ``--json``."""
+    for name, help_, add_args, func in SUBCOMMANDS:
+        p = groups["theory"].add_parser(name, help=help_)
+        add_args(p)
+        p.add_argument("--json", action="store_true", help="print one flat JSON object")
+        p.set_defaults(func=func)
 
 
 def _print(values: dict, as_json: bool, title: str) -> int:
@@ -188,3 +187,16 @@ def _regression(args) -> int:
 
     out = risk_values(args.features, args.rows, args.generations, args.noise)
     return _print(out, args.json, f"least squares, d = {args.features}, T = {args.rows}, n = {args.generations}")
+
+
+#: (name, help, options, handler) of every ``collapse theory`` subcommand defined here
+SUBCOMMANDS = (
+    ("gaussian-nd", "the d-dimensional Gaussian chain (Wishart covariance)", _args_gaussian_nd, _gaussian_nd),
+    ("discrete", "the discrete chain: heterozygosity, loss, absorption, lost mass", _args_discrete, _discrete),
+    ("mixing", "fixed points with real data mixed in, KDE, retraining stability", _args_mixing, _mixing),
+    ("rates", "Poisson chain with MLE refits: extinction probability (Galton-Watson)", _args_rates, _rates),
+    ("tails", "Zipf data: unseen mass after T samples, and a tail cut at rank k", _args_tails, _tails),
+    ("regression", "least squares on generated labels: replace against accumulate", _args_regression,
+     _regression),
+    ("accumulate", "Gaussian chain refitted on all data so far, against replace", _args_accumulate, _accumulate),
+)

@@ -39,6 +39,34 @@ def test_simulate_discrete_with_mixing(tmp_path):
     assert meta["config"]["sampler"] == "literal" and a["het_mean"].shape == (9,)
 
 
+def test_rerun_with_another_config_is_refused_in_one_line_and_force_starts_over(tmp_path, capsys):
+    args = ["simulate", "discrete", "--chains", "20", "--states", "5", "--samples", "10", "--out", str(tmp_path),
+            "--quiet"]
+    assert main(args + ["--generations", "8"]) == 0
+    path = tmp_path / "results" / "discrete.npz"
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main(args + ["--generations", "9"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "generations: 8 -> 9" in err and "--force" in err
+    assert path.read_bytes() == before
+    assert main(args + ["--generations", "9", "--force"]) == 0
+    assert load_npz(path)[1]["het_mean"].shape == (10,)
+
+
+@pytest.mark.parametrize("out", ["", "a-file", "a-file/under"], ids=["empty", "existing-file", "under-a-file"])
+def test_bad_out_is_refused_before_any_work(tmp_path, capsys, out):
+    (tmp_path / "a-file").write_text("keep me")
+    target = str(tmp_path / out) if out else ""
+    try:
+        code = main(["simulate", "kde", "--chains", "2", "--generations", "2", "--out", target, "--quiet"])
+    except SystemExit as exc:  # refused by the option's argparse type
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and "--out: expected" in err and "Traceback" not in err
+    assert (tmp_path / "a-file").read_text() == "keep me"
+
+
 def test_simulate_gmm_kde_regression(tmp_path):
     assert main(["simulate", "gmm", "--chains", "2", "--generations", "3", "--samples", "100",
                  "--out", str(tmp_path / "g"), "--quiet"]) == 0

@@ -90,7 +90,8 @@ def test_kde_and_regression_results(tmp_path):
     path = run_experiment(tmp_path, E.regression_name(cfg), cfg)
     meta, a = load_npz(path)
     assert path.name == "regression_accumulate.npz"
-    assert a["risk"].shape == (8, 5) and np.all(a["risk"][:, 0] == 0) and meta["one_generation_risk"] > 0
+    assert a["risk"].shape == (8, 5) and np.all(a["risk"][:, 0] == 0) and np.all(a["risk"][:, 1:] > 0)
+    assert meta["config"]["regime"] == "accumulate"
 
 
 def test_every_figure_run_has_a_runner():
