@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.runio import atomic_write_text, load_npz, read_json
-from collapse.validation import InvalidArgument
-from figures.registry import FigureSpec
-from figures.style import PALETTE, THEORY_STYLE, save, setup
+from collapse.core.runio import atomic_write_text, load_npz, read_json
+from collapse.core.validation import InvalidArgument
+from collapse.figures.registry import FigureSpec
+from collapse.figures.style import PALETTE, THEORY_STYLE, save, setup
 
 MAIN, KEPT, REP = "no-data-kept", "10pct-kept", "repetition-penalty"
 LABELS = {MAIN: "no data kept (5 epochs)", KEPT: "10% real data kept (10 epochs)",
@@ -130,8 +130,8 @@ def _mean_std(runs, get) -> tuple[np.ndarray, np.ndarray]:
 
 def draw_groundtruth(results: Path, out_dir: Path) -> list[Path]:
     """Exact scores under the synthetic truth, and token loss against the discrete chain's prediction."""
-    from llm.groundtruth import chain_loss_probability, loss_by_frequency
-    from llm.synthetic import HiddenMarkovLanguage
+    from collapse.llm.groundtruth import loss_by_frequency
+    from collapse.llm.synthetic import HiddenMarkovLanguage
 
     results = Path(results)
     lang_file = results / "data" / "language.npz"
@@ -183,6 +183,21 @@ def draw_groundtruth(results: Path, out_dir: Path) -> list[Path]:
     paths = save(fig, out_dir, "llm_groundtruth")
     plt.close(fig)
     return paths
+
+
+def chain_loss_probability(qN, generation: int) -> np.ndarray:
+    """Probability that a token of expected count ``qN`` in the real data is absent from generation
+    ``generation``'s data (0: the real data itself) if every generation only resampled the previous one.
+
+    That is the Poisson chain of :mod:`collapse.analytic.rates`: the real data is its first draw, so
+    generation ``g`` here is its ``t = g + 1``, and ``P(lambda_t = 0) = f_t(0)^m`` with ``m = qN``
+    (:func:`~collapse.analytic.rates.extinction_probability`); ``f_t(0)``, the ``m = 1`` value, comes from
+    :func:`~collapse.analytic.rates.extinction_values`, so any shape of ``qN`` costs one iteration.
+    """
+    from collapse.analytic.rates import extinction_values
+
+    one_copy = extinction_values(1.0, int(generation) + 1)[-1]  # f_t(0), t = generation + 1
+    return np.power(one_copy, np.asarray(qN, dtype=float))
 
 
 def _block_tokens(results: Path) -> int:
@@ -255,7 +270,7 @@ def _ppl_change(runs: dict[int, list[dict]]) -> tuple[float, float, int]:
 
 
 def describe_fig1(results: Path):
-    from figures.registry import Description, Number
+    from collapse.figures.registry import Description, Number
 
     scale, what = _scale(results)
     runs = load_runs(results)
@@ -275,7 +290,7 @@ def describe_fig1(results: Path):
 
 
 def describe_repetition(results: Path):
-    from figures.registry import Description, Number
+    from collapse.figures.registry import Description, Number
 
     scale, what = _scale(results)
     runs = load_runs(results)
@@ -294,7 +309,7 @@ def describe_repetition(results: Path):
 
 
 def describe_groundtruth(results: Path):
-    from figures.registry import Description
+    from collapse.figures.registry import Description
 
     _, what = _scale(results)
     runs = load_runs(results)

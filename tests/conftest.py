@@ -8,12 +8,52 @@ Profiles (choose with HYPOTHESIS_PROFILE; CI=true selects ``ci``):
 
 from __future__ import annotations
 
+import importlib.abc
 import os
+import sys
+from importlib.machinery import PathFinder
 from pathlib import Path
 
 import matplotlib
 import pytest
 from hypothesis import HealthCheck, settings
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+#: the checkout's folders that are installed only as ``collapse.<name>`` (pyproject.toml's package-dir)
+BARE_NAMES = frozenset({"analytic", "simulate", "proofs", "figures", "llm", "core"})
+
+
+class BareImportGuard(importlib.abc.MetaPathFinder):
+    """Refuse ``import figures`` (and the other folders' bare names) when it would load this checkout's folder.
+
+    pytest puts the repository root on ``sys.path`` (tests/ is a package), so a bare
+    import would quietly load a second copy of ``collapse.figures`` under another
+    name, and would fail in an installed wheel. A package of the same name that lives
+    elsewhere on ``sys.path`` (another project's ``llm``) is imported as usual, even
+    where the root comes first.
+    """
+
+    @staticmethod
+    def _is_checkout(entry) -> bool:
+        return isinstance(entry, str) and Path(os.path.abspath(entry or os.curdir)) == CHECKOUT
+
+    def find_spec(self, fullname, path=None, target=None):
+        if path is not None or fullname not in BARE_NAMES:
+            return None
+        here = [p for p in sys.path if self._is_checkout(p)]
+        if not here:
+            return None
+        spec = PathFinder.find_spec(fullname, [p for p in sys.path if not self._is_checkout(p)])
+        if spec is not None:
+            return spec  # a third-party package of that name
+        if PathFinder.find_spec(fullname, here) is not None:
+            raise ImportError(f"'import {fullname}' would load this checkout's {fullname}/ folder a second time; "
+                              f"import collapse.{fullname} instead", name=fullname)
+        return None
+
+
+if not any(isinstance(f, BareImportGuard) for f in sys.meta_path):
+    sys.meta_path.insert(0, BareImportGuard())
 
 matplotlib.use("Agg")
 
