@@ -15,6 +15,7 @@ import numpy as np
 from collapse.figures.registry import FigureSpec
 
 RESULTS = "discrete.npz"
+ABSORPTION = "discrete_absorption.npz"
 
 
 def _het_theory(h0: float, m: int, G: int) -> np.ndarray:
@@ -25,61 +26,71 @@ def _het_theory(h0: float, m: int, G: int) -> np.ndarray:
     return np.array([float(f(h0, m, t)) for t in range(G + 1)])
 
 
-def draw(results_dir: Path, out_dir: Path) -> list[Path]:
+def _load(results_dir: Path):
+    """``(meta, arrays)`` of the saved ``discrete.npz``."""
     from collapse.core.runio import load_npz
-    from collapse.figures.style import PALETTE, THEORY_STYLE, save, setup
 
-    plt = setup()
-    meta, a = load_npz(Path(results_dir) / RESULTS)
-    cfg = meta["config"]
+    return load_npz(Path(results_dir) / RESULTS)
+
+
+def _heterozygosity_panel(ax, a, cfg: dict) -> None:
+    """Simulated mean heterozygosity against the closed form H_0 (1 - 1/M)^t (log scale)."""
+    from collapse.figures.style import PALETTE, THEORY_STYLE, label
+
     G = a["het_mean"].size - 1
     gens = np.arange(G + 1)
     h0 = 1.0 - float((a["p0"] ** 2).sum())
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.0))
-    ax = axes[0]
     ax.plot(gens, a["het_mean"], color=PALETTE[0], linewidth=1.8, label=f"simulated mean, {cfg['n_chains']} chains")
     ax.plot(gens, _het_theory(h0, cfg["samples"], G), **THEORY_STYLE, label=r"$H_0(1-1/M)^t$ (sympy)")
-    ax.set_yscale("log")
-    ax.set_xlabel("generation $t$")
-    ax.set_ylabel("heterozygosity $1-\\sum_k p_t(k)^2$")
-    ax.set_title(f"K = {cfg['n_states']}, M = {cfg['samples']}")
-    ax.legend()
-    ax = axes[1]
+    label(ax, "generation $t$", "heterozygosity $1-\\sum_k p_t(k)^2$", f"K = {cfg['n_states']}, M = {cfg['samples']}",
+          yscale="log", legend=True)
+
+
+def _support_panel(ax, a, cfg: dict) -> None:
+    """Fraction of chains absorbed in a delta and mean support / K against generation."""
+    from collapse.figures.style import PALETTE, label
+
+    gens = np.arange(a["het_mean"].size)
     ax.plot(gens, a["absorbed_frac"], color=PALETTE[1], label="absorbed (a delta)")
     ax.plot(gens, a["support_mean"] / cfg["n_states"], color=PALETTE[2], label="mean support / K")
-    ax.set_xlabel("generation $t$")
-    ax.set_ylabel("fraction")
-    ax.set_title("support shrinks, chains absorb")
-    ax.legend()
-    ax = axes[2]
-    small = Path(results_dir) / "discrete_absorption.npz"
-    if small.exists():
-        m2, b = load_npz(small)
-        K, N = b["p0"].size, b["absorbed_state"].size
-        frac = np.bincount(b["absorbed_state"][b["absorbed_state"] >= 0], minlength=K) / N
-        se = np.sqrt(b["p0"] * (1 - b["p0"]) / N)
-        x = np.arange(K)
-        ax.bar(x - 0.2, b["p0"], width=0.4, color="0.7", label="$p_0(i)$ (theory)")
-        ax.bar(x + 0.2, frac, width=0.4, color=PALETTE[0], yerr=4.9 * se, capsize=3,
-               label=f"fraction absorbed at $i$ ({N} chains)")
-        ax.set_xticks(x)
-        ax.set_xlabel("state $i$")
-        ax.set_ylabel("probability")
-        ax.set_title(f"absorption, M = {m2['config']['samples']}")
-        ax.legend()
-    else:
+    label(ax, "generation $t$", "fraction", "support shrinks, chains absorb", legend=True)
+
+
+def _absorption_panel(ax, path: Path) -> None:
+    """Where the small run's chains were absorbed against p_0(i); an empty panel without ``path``."""
+    from collapse.core.runio import load_npz
+    from collapse.figures.style import PALETTE, label
+
+    if not path.exists():
         ax.set_axis_off()
-    fig.tight_layout()
-    paths = save(fig, out_dir, "discrete")
-    plt.close(fig)
-    return paths
+        return
+    meta, b = load_npz(path)
+    K, N = b["p0"].size, b["absorbed_state"].size
+    frac = np.bincount(b["absorbed_state"][b["absorbed_state"] >= 0], minlength=K) / N
+    se = np.sqrt(b["p0"] * (1 - b["p0"]) / N)
+    x = np.arange(K)
+    ax.bar(x - 0.2, b["p0"], width=0.4, color="0.7", label="$p_0(i)$ (theory)")
+    ax.bar(x + 0.2, frac, width=0.4, color=PALETTE[0], yerr=4.9 * se, capsize=3,
+           label=f"fraction absorbed at $i$ ({N} chains)")
+    ax.set_xticks(x)
+    label(ax, "state $i$", "probability", f"absorption, M = {meta['config']['samples']}", legend=True)
+
+
+def draw(results_dir: Path, out_dir: Path) -> list[Path]:
+    from collapse.figures.style import figure, finish
+
+    meta, a = _load(results_dir)
+    fig, axes = figure(1, 3, figsize=(14, 4.0))
+    _heterozygosity_panel(axes[0], a, meta["config"])
+    _support_panel(axes[1], a, meta["config"])
+    _absorption_panel(axes[2], Path(results_dir) / ABSORPTION)
+    return finish(fig, out_dir, "discrete")
 
 
 def describe(results_dir: Path):
-    from collapse.core.runio import load_npz
     from collapse.figures.registry import Description
 
-    meta, a = load_npz(Path(results_dir) / RESULTS)
+    meta, a = _load(results_dir)
     cfg = meta.get("config") or {}
     G = a["het_mean"].size - 1
     return Description(

@@ -44,52 +44,70 @@ def _theory_accumulate(estimator: str, m: int, G: int) -> np.ndarray:
     return np.sqrt(np.array([float(x) for x in v["E_dmu2"]]))
 
 
+def _errors(arrays, regime: str, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per chain and generation, |mu_0 - mu_n| and |sigma_0 - sigma_n| (mu_0 = 0, sigma_0 = 1)."""
+    mu = np.abs(arrays[f"{regime}_M{m}_mu"])
+    sd = np.abs(np.sqrt(arrays[f"{regime}_M{m}_sigma2"]) - 1.0)
+    return mu, sd
+
+
+def _theory(config, regime: str, m: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The closed-form RMS errors of mean and std (None for the std when data accumulate)."""
+    if regime == "replace":
+        return _theory_replace(config.estimator, m, config.generations)
+    return _theory_accumulate(config.estimator, m, config.generations), None
+
+
+def _error_lines(ax, gens: np.ndarray, err: np.ndarray, theory: np.ndarray | None, colour: str, m: int,
+                 first: bool) -> None:
+    """One sample size's errors: 10-90% band over chains, chain 0, the RMS, and the closed form."""
+    lo, hi = np.quantile(err[:, 1:], [0.1, 0.9], axis=0)
+    ax.fill_between(gens, lo, hi, color=colour, alpha=0.12, linewidth=0)
+    ax.plot(gens, err[0, 1:], color=colour, alpha=0.45, linewidth=0.6)
+    ax.plot(gens, np.sqrt((err[:, 1:] ** 2).mean(axis=0)), color=colour, linewidth=1.6,
+            label=f"M = {m}: simulated RMS")
+    if theory is not None:
+        ax.plot(gens, theory[1:], color="black", linestyle="--", linewidth=1.0,
+                label="closed form (RMS)" if first else None)
+
+
+def _label_column(axes, regime: str) -> None:
+    """Log scales, labels and title of one regime's (mean, std) panels."""
+    from collapse.figures.style import label
+
+    what = "data replaced each generation" if regime == "replace" else "all data kept"
+    for ax, name in zip(axes, (r"$|\mu_0 - \hat\mu_n|$", r"$|\sigma_0 - \hat\sigma_n|$")):
+        label(ax, ylabel=f"{name} (units of $\\sigma_0$)", title=f"{regime}: {what}", xscale="log", yscale="log")
+    axes[1].set_xlabel("generation n")
+    if regime != "replace":
+        axes[1].text(0.02, 0.02, "no closed form for E[sigma_n] when data accumulate",
+                     transform=axes[1].transAxes, fontsize=7, color="0.3")
+
+
+def _regime_column(axes, config, arrays, regime: str) -> None:
+    """One regime: mean errors on ``axes[0]``, std errors on ``axes[1]``, one colour per sample size."""
+    from collapse.figures.style import PALETTE
+
+    gens = np.arange(1, config.generations + 1)
+    for j, m in enumerate(config.sample_sizes):
+        for ax, err, theory in zip(axes, _errors(arrays, regime, m), _theory(config, regime, m)):
+            _error_lines(ax, gens, err, theory, PALETTE[j % len(PALETTE)], m, first=j == 0)
+    _label_column(axes, regime)
+
+
 def draw(results_dir: Path, out_dir: Path) -> list[Path]:
-    from collapse.figures.style import PALETTE, save, setup
+    from collapse.figures.style import figure, finish
     from collapse.simulate.experiments.single_gaussian import load_single_gaussian
 
-    plt = setup()
     config, arrays = load_single_gaussian(Path(results_dir) / RESULTS)
-    G = config.generations
-    gens = np.arange(1, G + 1)
-    fig, axes = plt.subplots(2, len(config.regimes), figsize=(5.2 * len(config.regimes), 7.2),
-                             sharex=True, squeeze=False)
+    n = len(config.regimes)
+    fig, axes = figure(2, n, figsize=(5.2 * n, 7.2), sharex=True, squeeze=False)
     for col, regime in enumerate(config.regimes):
-        for j, m in enumerate(config.sample_sizes):
-            colour = PALETTE[j % len(PALETTE)]
-            mu = np.abs(arrays[f"{regime}_M{m}_mu"])  # mu_0 = 0
-            sd = np.abs(np.sqrt(arrays[f"{regime}_M{m}_sigma2"]) - 1.0)  # sigma_0 = 1
-            if regime == "replace":
-                th_mu, th_sd = _theory_replace(config.estimator, m, G)
-            else:
-                th_mu, th_sd = _theory_accumulate(config.estimator, m, G), None
-            for row, (err, th) in enumerate(((mu, th_mu), (sd, th_sd))):
-                ax = axes[row, col]
-                lo, hi = np.quantile(err[:, 1:], [0.1, 0.9], axis=0)
-                ax.fill_between(gens, lo, hi, color=colour, alpha=0.12, linewidth=0)
-                ax.plot(gens, err[0, 1:], color=colour, alpha=0.45, linewidth=0.6)
-                ax.plot(gens, np.sqrt((err[:, 1:] ** 2).mean(axis=0)), color=colour, linewidth=1.6,
-                        label=f"M = {m}: simulated RMS")
-                if th is not None:
-                    ax.plot(gens, th[1:], color="black", linestyle="--", linewidth=1.0,
-                            label="closed form (RMS)" if j == 0 else None)
-        for row, name in enumerate((r"$|\mu_0 - \hat\mu_n|$", r"$|\sigma_0 - \hat\sigma_n|$")):
-            ax = axes[row, col]
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-            ax.set_ylabel(f"{name} (units of $\\sigma_0$)")
-            ax.set_title(f"{regime}: {'data replaced each generation' if regime == 'replace' else 'all data kept'}")
-        axes[1, col].set_xlabel("generation n")
-        if regime != "replace":
-            axes[1, col].text(0.02, 0.02, "no closed form for E[sigma_n] when data accumulate",
-                              transform=axes[1, col].transAxes, fontsize=7, color="0.3")
+        _regime_column(axes[:, col], config, arrays, regime)
     axes[0, 0].legend(loc="upper left", ncol=1)
-    fig.suptitle(f"Single Gaussian refitted over {G} generations ({config.estimator} variance, "
-                 f"{config.chains} chains; shaded: 10-90% of chains; thin: one chain)", fontsize=10)
-    fig.tight_layout()
-    paths = save(fig, out_dir, "gaussian_single")
-    plt.close(fig)
-    return paths
+    return finish(fig, out_dir, "gaussian_single", fontsize=10,
+                  title=(f"Single Gaussian refitted over {config.generations} generations ({config.estimator} "
+                         f"variance, {config.chains} chains; shaded: 10-90% of chains; thin: one chain)"))
 
 
 def describe(results_dir: Path):

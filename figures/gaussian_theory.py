@@ -27,40 +27,50 @@ def _closed(est: str, key: str, m: int, gens: np.ndarray) -> np.ndarray:
         return np.array([float(f(mpmath.mpf(m), mpmath.mpf(int(g)), mpmath.mpf(1))) for g in gens])
 
 
-def draw(results_dir: Path, out_dir: Path) -> list[Path]:
-    from collapse.figures.style import ESTIMATOR_COLOURS, save, setup
-    from collapse.simulate.experiments.gaussian_moments import load_gaussian_theory
+#: (statistic saved by the simulation, its closed form in :func:`collapse.analytic.gaussian.closed_forms`, y label)
+_PANELS = (("w2sq", "E_W2sq", r"$E[W_2^2]$ to generation 0 ($\sigma_0^2$)"),
+          ("sigma", "E_sigma", r"$E[\sigma_n]$ ($\sigma_0$)"),
+          ("dmu2", "Var_mu", r"$\mathrm{Var}[\mu_n]$ ($\sigma_0^2$)"))
 
-    plt = setup()
-    config, arrays = load_gaussian_theory(Path(results_dir) / RESULTS)
+
+def _moment_panel(ax, config, arrays, stat: str, key: str, ylabel: str) -> None:
+    """One statistic against generation: simulated 99.9% band and closed form, for each estimator."""
+    from collapse.figures.style import ESTIMATOR_COLOURS, label
+
     gens = np.arange(config.generations + 1)
-    panels = (("w2sq", "E_W2sq", r"$E[W_2^2]$ to generation 0 ($\sigma_0^2$)"),
-              ("sigma", "E_sigma", r"$E[\sigma_n]$ ($\sigma_0$)"),
-              ("dmu2", "Var_mu", r"$\mathrm{Var}[\mu_n]$ ($\sigma_0^2$)"))
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for ax, (stat, key, label) in zip(axes, panels):
-        for est in ("unbiased", "mle"):
-            c = ESTIMATOR_COLOURS[est]
-            mean, se = arrays[f"{est}_{stat}_mean"], arrays[f"{est}_{stat}_se"]
-            ax.fill_between(gens, mean - 3.29 * se, mean + 3.29 * se, color=c, alpha=0.25, linewidth=0,
-                            label=f"{est}: simulated, 99.9% CI")
-            ax.plot(gens, _closed(est, key, config.samples, gens), color=c, linestyle="--", linewidth=1.4,
-                    label=f"{est}: closed form")
-        ax.axvline(config.samples, color="0.5", linestyle=":", linewidth=1)
-        ax.set_xlabel("generation n")
-        ax.set_ylabel(label)
+    for est in ("unbiased", "mle"):
+        c = ESTIMATOR_COLOURS[est]
+        mean, se = arrays[f"{est}_{stat}_mean"], arrays[f"{est}_{stat}_se"]
+        ax.fill_between(gens, mean - 3.29 * se, mean + 3.29 * se, color=c, alpha=0.25, linewidth=0,
+                        label=f"{est}: simulated, 99.9% CI")
+        ax.plot(gens, _closed(est, key, config.samples, gens), color=c, linestyle="--", linewidth=1.4,
+                label=f"{est}: closed form")
+    ax.axvline(config.samples, color="0.5", linestyle=":", linewidth=1)
+    label(ax, "generation n", ylabel)
+
+
+def _note_rare_chains(ax, m: int) -> None:
+    """Mark n = M, past which the unbiased chain's expectations are carried by rare chains."""
     # Var(sigma_n^2) / E[sigma_n^2]^2 = ((M+1)/(M-1))^n - 1 ~ e^(2n/M) (unbiased): past n ~ M the
     # expectation is carried by rare chains, and a finite sample's mean falls below it
-    axes[2].text(config.samples * 1.05, 0.97, "n = M: past here the unbiased chain's mean\n"
-                 "is carried by rare chains (Var/E$^2$ ~ e$^{2n/M}$),\nso sample means fall short of it",
-                 transform=axes[2].get_xaxis_transform(), fontsize=7, va="top", color="0.3")
+    ax.text(m * 1.05, 0.97, "n = M: past here the unbiased chain's mean\n"
+            "is carried by rare chains (Var/E$^2$ ~ e$^{2n/M}$),\nso sample means fall short of it",
+            transform=ax.get_xaxis_transform(), fontsize=7, va="top", color="0.3")
+
+
+def draw(results_dir: Path, out_dir: Path) -> list[Path]:
+    from collapse.figures.style import figure, finish
+    from collapse.simulate.experiments.gaussian_moments import load_gaussian_theory
+
+    config, arrays = load_gaussian_theory(Path(results_dir) / RESULTS)
+    fig, axes = figure(1, 3, figsize=(13, 3.8))
+    for ax, (stat, key, ylabel) in zip(axes, _PANELS):
+        _moment_panel(ax, config, arrays, stat, key, ylabel)
+    _note_rare_chains(axes[2], config.samples)
     axes[1].set_yscale("log")
     axes[0].legend(loc="upper left")
-    fig.suptitle(f"1-D Gaussian chain, M = {config.samples} samples per generation, {config.chains} chains", fontsize=10)
-    fig.tight_layout()
-    paths = save(fig, out_dir, "gaussian_theory")
-    plt.close(fig)
-    return paths
+    return finish(fig, out_dir, "gaussian_theory", fontsize=10,
+                  title=f"1-D Gaussian chain, M = {config.samples} samples per generation, {config.chains} chains")
 
 
 def describe(results_dir: Path):

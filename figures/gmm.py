@@ -14,60 +14,69 @@ from collapse.figures.registry import FigureSpec
 RESULTS = "gmm.npz"
 
 
-def draw(results_dir: Path, out_dir: Path) -> list[Path]:
+def _load(results_dir: Path):
+    """``(meta, arrays)`` of the saved ``gmm.npz``."""
     from collapse.core.runio import load_npz
-    from collapse.figures.style import PALETTE, save, setup
 
-    plt = setup()
-    meta, a = load_npz(Path(results_dir) / RESULTS)
+    return load_npz(Path(results_dir) / RESULTS)
+
+
+def _scatter_panel(ax, generation: int, x: np.ndarray, labels: np.ndarray) -> None:
+    """One generation's samples, coloured by mixture component, on the square [-4, 4]^2."""
+    from collapse.figures.style import PALETTE
+
+    for k in np.unique(labels):
+        ax.scatter(*x[labels == k].T, s=2, color=PALETTE[int(k) % len(PALETTE)], alpha=0.6, linewidths=0)
+    ax.set_title(f"generation {generation}")
+    ax.set_aspect("equal")
+    ax.set_xlim(-4, 4)
+    ax.set_ylim(-4, 4)
+
+
+def _draw_panels(a, out_dir: Path) -> list[Path]:
+    """``gmm_panels``: chain 0's samples at each saved generation, one panel each."""
+    from collapse.figures.style import figure, finish
+
     gens, px, pl = a["panel_gens"], a["panel_x"], a["panel_labels"]
-    paths = []
-    fig, axes = plt.subplots(1, len(gens), figsize=(2.3 * len(gens), 2.6), sharex=True, sharey=True)
+    fig, axes = figure(1, len(gens), figsize=(2.3 * len(gens), 2.6), sharex=True, sharey=True)
     for ax, g, x, lab in zip(np.atleast_1d(axes), gens, px[:, 0], pl[:, 0]):
-        for k in np.unique(lab):
-            ax.scatter(*x[lab == k].T, s=2, color=PALETTE[int(k) % len(PALETTE)], alpha=0.6, linewidths=0)
-        ax.set_title(f"generation {g}")
-        ax.set_aspect("equal")
-        ax.set_xlim(-4, 4)
-        ax.set_ylim(-4, 4)
-    fig.suptitle("GMM chain 0: 1000 samples of each generation's mixture, coloured by component", y=1.04)
-    paths += save(fig, out_dir, "gmm_panels")
-    plt.close(fig)
+        _scatter_panel(ax, g, x, lab)
+    return finish(fig, out_dir, "gmm_panels", tight=False,
+                  title="GMM chain 0: 1000 samples of each generation's mixture, coloured by component", y=1.04)
+
+
+def _per_chain_panel(ax, gens: np.ndarray, values: np.ndarray, colour: str, median_label: str) -> None:
+    """One thin line per chain (rows of ``values``) and their median in black, log scale."""
+    for c in range(values.shape[0]):
+        ax.plot(gens, values[c], color=colour, alpha=0.3, linewidth=0.7)
+    ax.plot(gens, np.median(values, axis=0), color="black", linewidth=1.6, label=median_label)
+    ax.set_yscale("log")
+
+
+def _draw_l2(a, out_dir: Path) -> list[Path]:
+    """``gmm_l2``: L2 distance to generation 0, and the per-component spread, per chain."""
+    from collapse.figures.style import PALETTE, figure, finish, label
 
     l2, std = a["l2"], a["std"]
     G = l2.shape[1] - 1
-    g = np.arange(1, G + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    ax = axes[0]
-    for c in range(l2.shape[0]):
-        ax.plot(g, l2[c, 1:], color=PALETTE[0], alpha=0.3, linewidth=0.7)
-    ax.plot(g, np.median(l2[:, 1:], axis=0), color="black", linewidth=1.6, label=f"median of {l2.shape[0]} chains")
-    ax.set_yscale("log")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("$\\|f_k - f_0\\|_{L_2}$ (closed form)")
-    ax.set_title("L2 distance to generation 0")
-    ax.legend()
-    ax = axes[1]
-    s = std.mean(axis=2)  # mean over components
-    for c in range(s.shape[0]):
-        ax.plot(np.arange(G + 1), s[c], color=PALETTE[1], alpha=0.3, linewidth=0.7)
-    ax.plot(np.arange(G + 1), np.median(s, axis=0), color="black", linewidth=1.6, label="median")
-    ax.set_yscale("log")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("per-component std $\\sqrt{\\mathrm{tr}\\,\\Sigma_k/2}$")
-    ax.set_title("component spread collapses")
-    ax.legend()
-    fig.tight_layout()
-    paths += save(fig, out_dir, "gmm_l2")
-    plt.close(fig)
-    return paths
+    fig, axes = figure(1, 2, figsize=(11, 3.8))
+    _per_chain_panel(axes[0], np.arange(1, G + 1), l2[:, 1:], PALETTE[0], f"median of {l2.shape[0]} chains")
+    label(axes[0], "generation", "$\\|f_k - f_0\\|_{L_2}$ (closed form)", "L2 distance to generation 0", legend=True)
+    _per_chain_panel(axes[1], np.arange(G + 1), std.mean(axis=2), PALETTE[1], "median")  # mean over components
+    label(axes[1], "generation", "per-component std $\\sqrt{\\mathrm{tr}\\,\\Sigma_k/2}$",
+          "component spread collapses", legend=True)
+    return finish(fig, out_dir, "gmm_l2")
+
+
+def draw(results_dir: Path, out_dir: Path) -> list[Path]:
+    _, a = _load(results_dir)
+    return _draw_panels(a, out_dir) + _draw_l2(a, out_dir)
 
 
 def describe(results_dir: Path):
-    from collapse.core.runio import load_npz
     from collapse.figures.registry import Description, Number
 
-    meta, a = load_npz(Path(results_dir) / RESULTS)
+    meta, a = _load(results_dir)
     std = np.median(a["std"].mean(axis=2), axis=0)
     G = a["std"].shape[1] - 1
     return Description(

@@ -32,14 +32,10 @@ def _fixed_points(m: int, gammas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(d), np.array(v)
 
 
-def draw(results_dir: Path, out_dir: Path) -> list[Path]:
-    from collapse.analytic import numeric as N
-    from collapse.figures.style import PALETTE, THEORY_STYLE, save, setup
-    from collapse.simulate.experiments.regimes import load_regimes
+def _mixing_panel(ax, cfg, a) -> None:
+    """Stationary E[(mu - mu_0)^2] and E[sigma^2] against gamma: fixed points and the simulated chain."""
+    from collapse.figures.style import PALETTE, label
 
-    plt = setup()
-    cfg, a = load_regimes(Path(results_dir) / RESULTS)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.2))
     grid = np.arange(2, int(0.95 * cfg.samples) + 1) / cfg.samples  # gamma M real points, an integer >= 2
     d, v = _fixed_points(cfg.samples, grid)
     ax.plot(grid, d, color=PALETTE[0], label=r"$E[(\mu-\mu_0)^2]$: fixed point")
@@ -47,32 +43,40 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
     for key, c in (("dmu2", PALETTE[0]), ("sigma2", PALETTE[1])):
         ax.errorbar(a["mix_gamma"], a[f"mix_{key}"], yerr=3.29 * a[f"mix_{key}_se"], fmt="o", color=c, ms=4,
                     capsize=2, label=f"simulated after {cfg.mix_generations} generations" if key == "dmu2" else None)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel(r"fraction $\gamma$ of fresh real data per generation")
-    ax.set_ylabel(r"stationary value ($\sigma_0^2$)")
-    ax.set_title(f"fresh real data keep the chain near p_0 (M = {cfg.samples}, unbiased)")
-    ax.legend()
+    label(ax, r"fraction $\gamma$ of fresh real data per generation", r"stationary value ($\sigma_0^2$)",
+          f"fresh real data keep the chain near p_0 (M = {cfg.samples}, unbiased)",
+          xscale="log", yscale="log", legend=True)
+
+
+def _accumulate_panel(ax, cfg, a) -> None:
+    """E[(mu_n - mu_0)^2] against generation, replace against accumulate: closed forms, bound and simulation."""
+    from collapse.analytic import numeric as N
+    from collapse.figures.style import PALETTE, THEORY_STYLE, label
 
     gens = a["acc_gens"]
     m = cfg.acc_samples
     acc = N.gaussian_accumulate_values("unbiased", [m] * int(gens[-1]))["E_dmu2"]
-    ax2.plot(gens[1:], gens[1:] / m, color=PALETTE[3], label=r"replace: $n\sigma_0^2/M$")
-    ax2.plot(np.arange(1, gens[-1] + 1), [float(x) for x in acc[1:]], color=PALETTE[2], label="accumulate: exact recursion")
-    ax2.axhline(np.pi**2 / 6 / m, **THEORY_STYLE, label=r"bound $\pi^2\sigma_0^2/(6M)$")
+    ax.plot(gens[1:], gens[1:] / m, color=PALETTE[3], label=r"replace: $n\sigma_0^2/M$")
+    ax.plot(np.arange(1, gens[-1] + 1), [float(x) for x in acc[1:]], color=PALETTE[2],
+            label="accumulate: exact recursion")
+    ax.axhline(np.pi**2 / 6 / m, **THEORY_STYLE, label=r"bound $\pi^2\sigma_0^2/(6M)$")
     for regime, c in (("replace", PALETTE[3]), ("accumulate", PALETTE[2])):
-        ax2.errorbar(gens[1:], a[f"{regime}_dmu2"][1:], yerr=3.29 * a[f"{regime}_dmu2_se"][1:], fmt="o", ms=3,
-                     color=c, capsize=0, alpha=0.7)
-    ax2.set_xscale("log")
-    ax2.set_yscale("log")
-    ax2.set_xlabel("generation n")
-    ax2.set_ylabel(r"$E[(\mu_n-\mu_0)^2]$ ($\sigma_0^2$)")
-    ax2.set_title(f"accumulating data bounds the error (M = {m}; dots: simulation, 99.9% CI)")
-    ax2.legend()
-    fig.tight_layout()
-    paths = save(fig, out_dir, "regimes")
-    plt.close(fig)
-    return paths
+        ax.errorbar(gens[1:], a[f"{regime}_dmu2"][1:], yerr=3.29 * a[f"{regime}_dmu2_se"][1:], fmt="o", ms=3,
+                    color=c, capsize=0, alpha=0.7)
+    label(ax, "generation n", r"$E[(\mu_n-\mu_0)^2]$ ($\sigma_0^2$)",
+          f"accumulating data bounds the error (M = {m}; dots: simulation, 99.9% CI)",
+          xscale="log", yscale="log", legend=True)
+
+
+def draw(results_dir: Path, out_dir: Path) -> list[Path]:
+    from collapse.figures.style import figure, finish
+    from collapse.simulate.experiments.regimes import load_regimes
+
+    cfg, a = load_regimes(Path(results_dir) / RESULTS)
+    fig, (ax, ax2) = figure(1, 2, figsize=(11.5, 4.2))
+    _mixing_panel(ax, cfg, a)
+    _accumulate_panel(ax2, cfg, a)
+    return finish(fig, out_dir, "regimes")
 
 
 def describe(results_dir: Path):

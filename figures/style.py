@@ -1,4 +1,4 @@
-"""One look for every figure: colours, sizes and saving (PNG + PDF)."""
+"""One look for every figure: colours, sizes, panel labels, titles and saving (PNG + PDF)."""
 
 from __future__ import annotations
 
@@ -36,4 +36,44 @@ def save(fig, out_dir: Path, stem: str) -> list[Path]:
         buf = io.BytesIO()
         fig.savefig(buf, format=ext, bbox_inches="tight")
         paths.append(atomic_write_bytes(Path(out_dir) / f"{stem}.{ext}", buf.getvalue()))
+    return paths
+
+
+def figure(*args, **kwargs):
+    """A new ``(fig, axes)`` in the house style: :func:`setup`, then ``plt.subplots(*args, **kwargs)``."""
+    return setup().subplots(*args, **kwargs)
+
+
+def label(ax, xlabel: str | None = None, ylabel: str | None = None, title: str | None = None, *,
+          xscale: str | None = None, yscale: str | None = None, legend: bool = False) -> None:
+    """Scales, axis labels and title of one panel, then (``legend=True``) its legend; None leaves a setting as is."""
+    if xscale is not None:
+        ax.set_xscale(xscale)
+    if yscale is not None:
+        ax.set_yscale(yscale)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    if legend:
+        ax.legend()
+
+
+def finish(fig, out_dir: Path, stem: str, *, title: str | None = None, tight: bool = True,
+           **title_kw) -> list[Path]:
+    """Title ``fig`` with what data it shows (``suptitle``, ``title_kw`` passed on), lay it out
+    (``tight_layout`` unless ``tight=False``), :func:`save` it as PNG + PDF and close it.
+
+    Returns the written paths (``stem.png``, ``stem.pdf``).
+    """
+    import matplotlib.pyplot as plt
+
+    if title is not None:
+        fig.suptitle(title, **title_kw)
+    if tight:
+        fig.tight_layout()
+    paths = save(fig, out_dir, stem)
+    plt.close(fig)
     return paths

@@ -91,14 +91,8 @@ def _log_scale(values: list[Any]) -> bool:
     return len(nums) == len(values) and bool(nums) and min(nums) > 0 and max(nums) / min(nums) >= 50
 
 
-def plot_sweep(run_dir: str | Path, metric: str, x: str, *, hue: str | None = None,
-               out_dir: str | Path | None = None) -> list[Path]:
-    """Draw ``metric`` against parameter ``x`` (one line per ``hue`` value); save PNG and PDF.
-
-    Returns the written paths (``sweep_<metric>_vs_<x>[_by_<hue>].png/.pdf``).
-    """
-    from collapse.figures.style import PALETTE, THEORY_STYLE, save, setup
-
+def _checked_rows(run_dir: str | Path, metric: str, x: str, hue: str | None) -> tuple[list[dict], list[str]]:
+    """The summary's rows and parameters, once ``metric``, ``x`` and ``hue`` are known to be among them."""
     rows = read_summary(run_dir)
     if not rows:
         raise InvalidArgument("--run", "a summary with at least one finished cell", str(run_dir))
@@ -107,13 +101,18 @@ def plot_sweep(run_dir: str | Path, metric: str, x: str, *, hue: str | None = No
     check_choice("--x", x, params)
     if hue is not None:
         check_choice("--hue", hue, [p for p in params if p != x])
-    lines = aggregate(rows, metric, x, hue)
-    categorical = not all(isinstance(v, (int, float)) for v in (r[x] for r in rows))
-    plt = setup()
-    fig, ax = plt.subplots(figsize=(5.6, 3.9))
-    labels = sorted({str(r[x]) for r in rows}) if categorical else None
+    return rows, params
+
+
+def _draw_lines(ax, lines: dict[Any, dict[str, list]], hue: str | None, labels: list[str] | None) -> None:
+    """Means with error bars, one colour per hue value, and the closed form dashed where there is one.
+
+    ``labels``: the x values in axis order when ``x`` is categorical (None when numeric).
+    """
+    from collapse.figures.style import PALETTE, THEORY_STYLE
+
     for j, (h, line) in enumerate(lines.items()):
-        xs = [labels.index(str(v)) for v in line["x"]] if categorical else line["x"]
+        xs = [labels.index(str(v)) for v in line["x"]] if labels is not None else line["x"]
         colour = PALETTE[j % len(PALETTE)]
         ax.errorbar(xs, line["mean"], yerr=[0 if math.isnan(s) else s for s in line["se"]], marker="o",
                     markersize=4, capsize=2, color=colour, label=f"{hue} = {h}" if hue else "simulated")
@@ -121,19 +120,41 @@ def plot_sweep(run_dir: str | Path, metric: str, x: str, *, hue: str | None = No
             pts = [(a, t) for a, t in zip(xs, line["theory"]) if t is not None]
             ax.plot(*zip(*pts), **{**THEORY_STYLE, "color": colour},
                     label="closed form (dashed)" if j == 0 else None)
-    if categorical:
+
+
+def _set_scales(ax, xvalues: list[Any], means: list[float], labels: list[str] | None) -> None:
+    """Categorical ticks (``labels``) or a log x axis for a wide positive range; the same test for y."""
+    if labels is not None:
         ax.set_xticks(range(len(labels)), labels)
-    elif _log_scale([r[x] for r in rows]):
+    elif _log_scale(xvalues):
         ax.set_xscale("log")
-    if _log_scale([m for line in lines.values() for m in line["mean"]]):
+    if _log_scale(means):
         ax.set_yscale("log")
+
+
+def _title(rows: list[dict[str, Any]], params: list[str], metric: str, x: str, hue: str | None) -> str:
+    """``<family> sweep: <metric> vs <x>``, naming the parameters averaged over."""
     family = rows[0].get("family", "")
     others = [p for p in params if p not in (x, hue) and len({r[p] for r in rows}) > 1]
-    ax.set_xlabel(x)
-    ax.set_ylabel(metric)
-    ax.set_title(f"{family} sweep: {metric} vs {x}" + (f" (mean over {', '.join(others)})" if others else ""))
-    ax.legend()
+    return f"{family} sweep: {metric} vs {x}" + (f" (mean over {', '.join(others)})" if others else "")
+
+
+def plot_sweep(run_dir: str | Path, metric: str, x: str, *, hue: str | None = None,
+               out_dir: str | Path | None = None) -> list[Path]:
+    """Draw ``metric`` against parameter ``x`` (one line per ``hue`` value); save PNG and PDF.
+
+    Returns the written paths (``sweep_<metric>_vs_<x>[_by_<hue>].png/.pdf``).
+    """
+    from collapse.figures.style import figure, finish, label
+
+    rows, params = _checked_rows(run_dir, metric, x, hue)
+    lines = aggregate(rows, metric, x, hue)
+    xvalues = [r[x] for r in rows]
+    categorical = not all(isinstance(v, (int, float)) for v in xvalues)
+    labels = sorted({str(v) for v in xvalues}) if categorical else None
+    fig, ax = figure(figsize=(5.6, 3.9))
+    _draw_lines(ax, lines, hue, labels)
+    _set_scales(ax, xvalues, [m for line in lines.values() for m in line["mean"]], labels)
+    label(ax, x, metric, _title(rows, params, metric, x, hue), legend=True)
     stem = f"sweep_{metric}_vs_{x}" + (f"_by_{hue}" if hue else "")
-    paths = save(fig, Path(out_dir) if out_dir is not None else Path(run_dir), stem)
-    plt.close(fig)
-    return paths
+    return finish(fig, Path(out_dir) if out_dir is not None else Path(run_dir), stem, tight=False)
