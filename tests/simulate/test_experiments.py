@@ -12,21 +12,26 @@ from collapse.core.validation import InvalidArgument
 from collapse.simulate.experiments import FIGURE_RUNS, figure_runs, run_experiment, runner_of
 
 
+def _dies_on_call(n: int, real):
+    """``real``, except that its ``n``-th call raises KeyboardInterrupt (a kill at a chunk boundary)."""
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    return interrupted
+
+
 def test_gmm_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     cfg = GE.GMMExperiment(n_chains=2, samples=200, generations=6, panels=(0, 3, 6), panel_chains=1,
                            checkpoint_every=2, seed=5)
     whole = load_npz(run_experiment(tmp_path / "a", "gmm", cfg))[1]
 
-    calls = {"n": 0}
     real = GE.run_chain
-
-    def interrupted(*args, **kwargs):  # dies at the start of the third chunk
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(GE, "run_chain", interrupted)
+    monkeypatch.setattr(GE, "run_chain", _dies_on_call(3, real))  # at the start of the third chunk
     with pytest.raises(KeyboardInterrupt):
         run_experiment(tmp_path / "b", "gmm", cfg)
     meta, _ = load_npz(tmp_path / "b" / "results" / "gmm.ckpt.npz")
@@ -45,15 +50,7 @@ def test_killed_gmm_rerun_with_other_generations_is_refused_and_keeps_its_checkp
     cfg = GE.GMMExperiment(n_chains=2, samples=100, generations=6, panels=(0,), panel_chains=1,
                            checkpoint_every=2, seed=5)
     real = GE.run_chain
-    calls = {"n": 0}
-
-    def interrupted(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(GE, "run_chain", interrupted)
+    monkeypatch.setattr(GE, "run_chain", _dies_on_call(2, real))
     with pytest.raises(KeyboardInterrupt):
         run_experiment(tmp_path, "gmm", cfg)
     ckpt = tmp_path / "results" / "gmm.ckpt.npz"
