@@ -35,6 +35,7 @@ import sympy as sp
 from collapse.core.validation import InvalidArgument, check_int, check_positive_real
 
 __all__ = [
+    "chain_loss_probability",
     "M", "t", "p", "p0", "s", "x", "m", "lam",
     "binomial_pgf", "bernoulli_step", "bernoulli_heterozygosity", "wf_eigenvalue", "wf_transient_matrix",
     "min_nonabsorbed_heterozygosity", "bernoulli_survival_bound", "bernoulli_absorption_times",
@@ -250,3 +251,29 @@ def validate_bernoulli(samples: int, p_init: float) -> tuple[int, float]:
     if not isinstance(p_init, (int, float)) or not 0 < p_init < 1:
         raise InvalidArgument("p0", "a probability strictly between 0 and 1", p_init)
     return Mi, float(p_init)
+
+
+def chain_loss_probability(qN, generation: int):
+    """Probability that a token of expected count ``qN`` is absent from generation ``g``'s data.
+
+    The Poisson chain of this module: the real data's count is that
+    chain's generation 1 (``N_1 ~ Poisson(m)``, ``m = qN``), so generation ``g`` here is
+    its ``t = g + 1`` and the probability is ``P(lambda_t = 0) = f_t(0)^m``
+    (:func:`~collapse.analytic.rates.extinction_probability`), ``f`` the Poisson(1)
+    offspring pgf; ``f_t(0)``, the ``m = 1`` value, comes from
+    :func:`~collapse.analytic.rates.extinction_values`, so any shape of ``qN`` costs one iteration.
+
+    Parameters
+    ----------
+    qN : expected count in the real data (probability times data size), any shape
+    generation : 0 for the real data itself
+
+    Returns
+    -------
+    ndarray of the shape of ``qN``
+    """
+    import numpy as np
+
+    t = check_int("generation", generation, minimum=0) + 1
+    one_copy = extinction_values(1.0, t)[-1]  # f_t(0): one copy's line has died out by generation t
+    return np.power(one_copy, np.asarray(qN, dtype=float))

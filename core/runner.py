@@ -52,7 +52,7 @@ from collapse.core.runio import (
 )
 from collapse.core.validation import InvalidArgument
 
-__all__ = ["MANIFEST", "DamagedFile", "Run", "check_out_dir", "config_diff", "read_result"]
+__all__ = ["MANIFEST", "DamagedFile", "Run", "check_out_dir", "config_diff", "read_result", "stored_config"]
 
 #: the file in every run folder that holds the configs of the experiments run into it
 MANIFEST = "run.json"
@@ -113,6 +113,29 @@ def check_out_dir(path: str | os.PathLike, option: str = "--out") -> Path:
         why = "read-only file system" if exc.errno == errno.EROFS else (exc.strerror or type(exc).__name__)
         raise InvalidArgument(option, "a directory this user can write", f"{p} ({why})") from None
     return p
+
+
+def stored_config(folder: str | os.PathLike, name: str) -> Any:
+    """The config experiment ``name`` was run with in ``folder`` (from its ``run.json``), for readers.
+
+    Raises
+    ------
+    InvalidArgument
+        ``folder`` holds no run of ``name``.
+    DamagedFile
+        ``run.json`` cannot be read.
+    """
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        raise InvalidArgument("results", f"a run folder of {name!r} (with {MANIFEST})", str(folder))
+    data = read_result(path)
+    runs = data.get("runs") if isinstance(data, dict) else None
+    if not isinstance(runs, dict):
+        raise DamagedFile(path, "not a run manifest", "delete the folder, or choose a new --out")
+    if name not in runs:
+        raise InvalidArgument("results", f"a run folder of {name!r} (it holds {', '.join(sorted(runs)) or 'none'})",
+                              str(folder))
+    return runs[name]["config"]
 
 
 def read_result(path: Path) -> Any:

@@ -11,8 +11,10 @@ import io
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from collapse.core.runio import atomic_write_text, load_npz, read_json
+from collapse.core.runner import stored_config
 from collapse.core.validation import InvalidArgument
 from collapse.figures.registry import FigureSpec
 from collapse.figures.style import PALETTE, THEORY_STYLE, save, setup
@@ -128,84 +130,108 @@ def _mean_std(runs, get) -> tuple[np.ndarray, np.ndarray]:
     return np.nanmean(v, axis=0), np.nanstd(v, axis=0)
 
 
+def _truth_panels(ax_kl, ax_tail, runs) -> None:
+    """Exact KL to the truth and the model's tail mass over the true one, per generation."""
+    for s, seeds in runs.items():
+        for a, get in ((ax_kl, lambda r: r["truth"]["kl"]),
+                       (ax_tail, lambda r: r["truth"]["tail_mass_model"] / r["truth"]["tail_mass_true"])):
+            mean, std = _mean_std(seeds, get)
+            a.errorbar(np.arange(len(mean)), mean, yerr=std, color=COLOURS.get(s, "grey"), marker="o", ms=3,
+                       capsize=2, label=LABELS.get(s, s))
+    ax_kl.set(xlabel="generation", ylabel="KL(truth || model), nats per token", title="exact KL on real test text")
+    ax_tail.axhline(1.0, **THEORY_STYLE)
+    ax_tail.set(xlabel="generation", ylabel="model / true next-token mass on the tail",
+                title="tail: rarest tokens holding 10% of the mass")
+
+
+def _lost_mass_panel(ax, results: Path, runs, q, N: int) -> None:
+    """True mass absent from each generation's data, against the discrete chain and the true model's beam."""
+    from collapse.analytic.rates import chain_loss_probability
+
+    for s, seeds in runs.items():
+        c = COLOURS.get(s, "grey")
+        mean, _ = _mean_std(seeds, lambda r: r["data"]["missing_unigram_mass"])
+        ax.plot(np.arange(len(mean)), mean, color=c, marker="o", ms=3, label=f"{LABELS.get(s, s)}: tokens")
+        mean, _ = _mean_std(seeds, lambda r: r["data"]["missing_bigram_mass"])
+        ax.plot(np.arange(len(mean)), mean, color=c, marker="s", ms=3, ls=":", label="   bigrams")
+    g = np.arange(max(len(r) for seeds in runs.values() for r in seeds.values()))
+    ax.plot(g, [float((q * chain_loss_probability(q * N, k)).sum()) for k in g], **THEORY_STYLE,
+            label="discrete chain (resampling): tokens")
+    perfect = results / "data" / "truth_beam.npz"
+    if perfect.exists():
+        cov = load_npz(perfect)[0]["coverage"]
+        ax.axhline(cov["missing_unigram_mass"], color="grey", lw=1, ls="-.",
+                   label="true model + the same beam search: tokens")
+        ax.axhline(cov["missing_bigram_mass"], color="grey", lw=1, ls=":", label="   bigrams")
+    ax.set(xlabel="generation", ylabel="true probability mass absent from the data",
+           title="what each generation's training data has lost")
+
+
 def draw_groundtruth(results: Path, out_dir: Path) -> list[Path]:
     """Exact scores under the synthetic truth, and token loss against the discrete chain's prediction."""
-    from collapse.llm.groundtruth import loss_by_frequency
-    from collapse.llm.synthetic import HiddenMarkovLanguage
-
     results = Path(results)
     lang_file = results / "data" / "language.npz"
     if not lang_file.exists():
         return []  # a real-data run has no ground truth
-    _, arr = load_npz(lang_file)
-    lang = HiddenMarkovLanguage(arr["transition"], arr["emission"], tuple(arr["words"]))
-    q = lang.unigram()
+    q = load_npz(lang_file)[1]["unigram"]  # the true language's stationary token distribution
     runs = load_runs(results)
+    first = next(iter(runs.get(MAIN, next(iter(runs.values()))).values()))
+    N = first[0]["scores"]["perplexity_gen0"].shape[0] * _block_tokens(results)  # real training tokens
     plt = setup()
     fig, ax = plt.subplots(2, 2, figsize=(10.5, 8.6))
-    for s, seeds in runs.items():
-        c = COLOURS.get(s, "grey")
-        for a, get in ((ax[0, 0], lambda r: r["truth"]["kl"]),
-                       (ax[0, 1], lambda r: r["truth"]["tail_mass_model"] / r["truth"]["tail_mass_true"])):
-            mean, std = _mean_std(seeds, get)
-            a.errorbar(np.arange(len(mean)), mean, yerr=std, color=c, marker="o", ms=3, capsize=2,
-                       label=LABELS.get(s, s))
-        mean, _ = _mean_std(seeds, lambda r: r["data"]["missing_unigram_mass"])
-        ax[1, 0].plot(np.arange(len(mean)), mean, color=c, marker="o", ms=3, label=f"{LABELS.get(s, s)}: tokens")
-        mean, _ = _mean_std(seeds, lambda r: r["data"]["missing_bigram_mass"])
-        ax[1, 0].plot(np.arange(len(mean)), mean, color=c, marker="s", ms=3, ls=":", label="   bigrams")
-    first = next(iter(runs.get(MAIN, next(iter(runs.values()))).values()))
-    N = first[0]["scores"]["perplexity_gen0"].shape[0] * _block_tokens(results)
-    g = np.arange(max(len(r) for seeds in runs.values() for r in seeds.values()))
-    ax[1, 0].plot(g, [float((q * chain_loss_probability(q * N, k)).sum()) for k in g], **THEORY_STYLE,
-                  label="discrete chain (resampling): tokens")
-    perfect = results / "data" / "truth_beam.npz"
-    if perfect.exists():
-        cov = load_npz(perfect)[0]["coverage"]
-        ax[1, 0].axhline(cov["missing_unigram_mass"], color="grey", lw=1, ls="-.",
-                         label="true model + the same beam search: tokens")
-        ax[1, 0].axhline(cov["missing_bigram_mass"], color="grey", lw=1, ls=":", label="   bigrams")
-    ax[0, 0].set(xlabel="generation", ylabel="KL(truth || model), nats per token", title="exact KL on real test text")
-    ax[0, 1].axhline(1.0, **THEORY_STYLE)
-    ax[0, 1].set(xlabel="generation", ylabel="model / true next-token mass on the tail",
-                 title="tail: rarest tokens holding 10% of the mass")
-    ax[1, 0].set(xlabel="generation", ylabel="true probability mass absent from the data",
-                 title="what each generation's training data has lost")
-    _loss_panel(ax[1, 1], results, runs, q, N, loss_by_frequency, chain_loss_probability)
+    _truth_panels(ax[0, 0], ax[0, 1], runs)
+    _lost_mass_panel(ax[1, 0], results, runs, q, N)
+    _loss_panel(ax[1, 1], results, runs, q, N)
     for a in (ax[0, 0], ax[0, 1], ax[1, 0]):
         a.xaxis.get_major_locator().set_params(integer=True)
     for a in ax[0]:
         a.legend(fontsize=7)
     for a in ax[1]:
         a.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-    fig.suptitle("Against the ground truth (synthetic language)")
+    fig.suptitle("Against the ground truth (synthetic stand-in for OPT-125m / WikiText-2)")
     fig.tight_layout()
     paths = save(fig, out_dir, "llm_groundtruth")
     plt.close(fig)
     return paths
 
 
-def chain_loss_probability(qN, generation: int) -> np.ndarray:
-    """Probability that a token of expected count ``qN`` in the real data is absent from generation
-    ``generation``'s data (0: the real data itself) if every generation only resampled the previous one.
+def loss_by_frequency(q: npt.NDArray[np.float64], blocks: npt.NDArray[np.int64],
+                      edges: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Fraction of the tokens in each expected-count bin that are absent from ``blocks``.
 
-    That is the Poisson chain of :mod:`collapse.analytic.rates`: the real data is its first draw, so
-    generation ``g`` here is its ``t = g + 1``, and ``P(lambda_t = 0) = f_t(0)^m`` with ``m = qN``
-    (:func:`~collapse.analytic.rates.extinction_probability`); ``f_t(0)``, the ``m = 1`` value, comes from
-    :func:`~collapse.analytic.rates.extinction_values`, so any shape of ``qN`` costs one iteration.
+    Parameters
+    ----------
+    q : true probabilities, shape (V,)
+    blocks : the data, any shape; ``N = blocks.size``
+    edges : bin edges on the expected count ``q N``, shape (k+1,)
+
+    Returns
+    -------
+    absent : ndarray of shape (k,), NaN for empty bins
+    n : tokens per bin, shape (k,)
     """
-    from collapse.analytic.rates import extinction_values
-
-    one_copy = extinction_values(1.0, int(generation) + 1)[-1]  # f_t(0), t = generation + 1
-    return np.power(one_copy, np.asarray(qN, dtype=float))
+    qN = q * np.asarray(blocks).size
+    flat = np.asarray(blocks).ravel()
+    present = np.bincount(flat[(flat >= 0) & (flat < len(q))], minlength=len(q))[:len(q)] > 0
+    idx = np.digitize(qN, edges) - 1
+    absent = np.full(len(edges) - 1, np.nan)
+    n = np.zeros(len(edges) - 1, dtype=np.int64)
+    for k in range(len(edges) - 1):
+        sel = (idx == k) & (q > 0)
+        n[k] = sel.sum()
+        if n[k]:
+            absent[k] = 1.0 - present[sel].mean()
+    return absent, n
 
 
 def _block_tokens(results: Path) -> int:
     return int(load_npz(Path(results) / "data" / "blocks.npz")[1]["train"].shape[1])
 
 
-def _loss_panel(ax, results, runs, q, N, loss_by_frequency, chain_loss_probability) -> None:
+def _loss_panel(ax, results, runs, q, N) -> None:
     """Fraction of tokens absent, by expected count qN in the real data: measured vs the chain."""
+    from collapse.analytic.rates import chain_loss_probability
+
     s = MAIN if MAIN in runs else next(iter(runs))
     seed, recs = next(iter(runs[s].items()))
     edges = np.geomspace(max(q[q > 0].min() * N, 1e-2) * 0.999, q.max() * N * 1.001, 14)
@@ -257,7 +283,7 @@ def write_example1(results: Path, out_dir: Path) -> list[Path]:
 
 def _scale(results: Path) -> tuple[str, str]:
     """("same" | "reduced", a phrase naming the model and data of the run)."""
-    cfg = read_json(Path(results) / "config.json")["config"]
+    cfg = stored_config(results, "llm")
     same = cfg["model"] == "facebook/opt-125m" and cfg["data"] == "wikitext" and cfg["generations"] >= 10
     what = ("OPT-125m on WikiText-2" if cfg["model"] != "synthetic"
             else "a tiny OPT on the synthetic ground-truth language")

@@ -10,10 +10,10 @@ Two worlds run through the same code:
 - the paper's: ``facebook/opt-125m`` and WikiText-2 (``datasets`` or a local
   directory of ``wiki.*.raw`` / ``wiki.*.tokens`` files);
 - an offline one that runs on a laptop CPU: a synthetic language with a known
-  ground-truth distribution (:mod:`llm.synthetic`, a hidden Markov model over a
+  ground-truth distribution (:mod:`collapse.llm.synthetic`, a hidden Markov model over a
   Zipf-distributed vocabulary) and a small OPT pretrained from scratch on a
   separate, slightly shifted sample of it. Because the truth is known, each
-  generation can be scored exactly (:mod:`llm.groundtruth`).
+  generation can be scored exactly (:mod:`collapse.llm.groundtruth`).
 
 Modules
 -------
@@ -25,6 +25,9 @@ train       fine-tuning with best-validation checkpoint selection
 generate    batched deterministic beam search with exactly ``n`` new tokens
 evaluate    per-sequence and corpus perplexity
 groundtruth exact scores under the true language; the discrete-chain prediction
+world       what the chains share: real blocks, the pretrained stand-in, the truth; the run folder
+chain       one setting and seed, generation by generation (:class:`chain.Chain`, its one context)
+summary     the summary files, one row per setting / seed / generation
 experiment  the resumable generational loop (:func:`run`, :func:`run_quick`)
 bench       training / generation throughput and batched-generation speed-up
 
@@ -40,7 +43,7 @@ Command line::
     collapse bench llm
 
 Rerunning the same command resumes; other options on the same ``--out`` are
-refused. From Python: :func:`llm.experiment.run` (any
+refused (``--force`` starts over). From Python: :func:`llm.experiment.run` (any
 :class:`llm.config.ExperimentConfig`) and :func:`llm.experiment.run_quick`.
 
 Nothing heavy is imported here: torch and transformers load inside functions.

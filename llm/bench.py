@@ -45,9 +45,9 @@ def measure(prompts: int = 64, device: str = "cpu", block_size: int = 64, new_to
     ``single`` prompts are also generated one at a time; the speed-up compares
     seconds per prompt. Every timing is the best of ``repeats``.
     """
-    from llm.generate import beam_generate
-    from llm.model import TinyOPT, resolve_device
-    from llm.train import TrainConfig, fine_tune
+    from collapse.llm.generate import beam_generate
+    from collapse.llm.model import TinyOPT, resolve_device
+    from collapse.llm.train import TrainConfig, fine_tune
 
     device = resolve_device(device)
     vocab = 405
@@ -78,22 +78,15 @@ def measure_paper_model(device: str = "cpu", train_batch: int = 16, gen_prompts:
     same arithmetic as the trained ones; beam search writes exactly ``new_tokens`` either way.
     """
     import torch
-    from transformers import OPTConfig, OPTForCausalLM
 
-    from llm.generate import beam_generate
-    from llm.model import autocast_dtype, resolve_device, seed_torch
+    from collapse.llm.generate import beam_generate
+    from collapse.llm.model import resolve_device
 
     device = resolve_device(device)
     w = PAPER_WORKLOAD
-    arch = dict(OPT_125M if arch is None else arch)
-    seed_torch(0)
-    model = OPTForCausalLM(OPTConfig(max_position_embeddings=2 * w["block_size"] + 2, word_embed_proj_dim=arch[
-        "hidden_size"], pad_token_id=1, bos_token_id=2, eos_token_id=2, **arch)).to(device)
-    x = torch.as_tensor(np.random.default_rng(0).integers(4, arch["vocab_size"], size=(max(train_batch, gen_prompts),
-                                                                                        w["block_size"])))
+    model, x = _paper_model(device, dict(OPT_125M if arch is None else arch), max(train_batch, gen_prompts))
     xt = x[:train_batch].to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-5)
-    dtype = autocast_dtype(device)
+    train_step, score = _paper_steps(model, xt, device)
 
     def sync(fn):
         def timed():
@@ -102,17 +95,6 @@ def measure_paper_model(device: str = "cpu", train_batch: int = 16, gen_prompts:
                 torch.cuda.synchronize()
             return out
         return timed
-
-    def train_step():
-        with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
-            loss = model(input_ids=xt, labels=xt).loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    def score():
-        with torch.inference_mode(), torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
-            model(input_ids=xt)
 
     model.train()
     train_s, _ = _best_time(sync(train_step), repeats + 1)
@@ -126,6 +108,44 @@ def measure_paper_model(device: str = "cpu", train_batch: int = 16, gen_prompts:
             "train_tokens_per_s": xt.numel() / train_s, "score_tokens_per_s": xt.numel() / score_s,
             "beam_new_tokens_per_s": gen_prompts * w["new_tokens"] / beam_s, "train_batch": train_batch,
             "gen_prompts": gen_prompts}
+
+
+def _paper_model(device: str, arch: dict, rows: int):
+    """A random OPT of shape ``arch`` on ``device`` and ``rows`` random blocks of the protocol's length (CPU)."""
+    import torch
+    from transformers import OPTConfig, OPTForCausalLM
+
+    from collapse.llm.model import seed_torch
+
+    w = PAPER_WORKLOAD
+    seed_torch(0)
+    model = OPTForCausalLM(OPTConfig(max_position_embeddings=2 * w["block_size"] + 2, word_embed_proj_dim=arch[
+        "hidden_size"], pad_token_id=1, bos_token_id=2, eos_token_id=2, **arch)).to(device)
+    x = torch.as_tensor(np.random.default_rng(0).integers(4, arch["vocab_size"], size=(rows, w["block_size"])))
+    return model, x
+
+
+def _paper_steps(model, xt, device: str):
+    """``(train_step, score)``: one AdamW step on the batch ``xt``, and one forward pass over it."""
+    import torch
+
+    from collapse.llm.model import autocast_dtype
+
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-5)
+    dtype = autocast_dtype(device)
+
+    def train_step():
+        with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
+            loss = model(input_ids=xt, labels=xt).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    def score():
+        with torch.inference_mode(), torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
+            model(input_ids=xt)
+
+    return train_step, score
 
 
 def project_generation(rates: dict, epochs: int, workload: dict = PAPER_WORKLOAD) -> dict[str, float]:
@@ -147,7 +167,7 @@ def project_generation(rates: dict, epochs: int, workload: dict = PAPER_WORKLOAD
 
 
 def main(prompts: int = 64, device: str = "auto", out: Path | None = None, paper: bool = False) -> int:
-    from collapse.runio import metadata, save_json
+    from collapse.core.runio import metadata, save_json
 
     if paper:
         return _main_paper(device, out)
@@ -165,8 +185,8 @@ def main(prompts: int = 64, device: str = "auto", out: Path | None = None, paper
 
 
 def _main_paper(device: str, out: Path | None) -> int:
-    from collapse.runio import metadata, save_json
-    from llm.model import resolve_device
+    from collapse.core.runio import metadata, save_json
+    from collapse.llm.model import resolve_device
 
     device = resolve_device(device)
     big = device == "cuda"  # the GPU is measured at the protocol's batch 128 and a large beam-search batch

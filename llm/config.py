@@ -16,10 +16,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from collapse.validation import InvalidArgument, check_choice, check_int, check_positive_real
+from collapse.core.validation import InvalidArgument, check_choice, check_int, check_positive_real
 
-from llm.model import TinyOPT
-from llm.train import TrainConfig
+from collapse.llm.model import TinyOPT
+from collapse.llm.train import TrainConfig
 
 __all__ = ["Setting", "SyntheticConfig", "ExperimentConfig", "PAPER_SETTINGS", "preset", "config_from_dict"]
 
@@ -150,7 +150,7 @@ def preset(name: str, **overrides: Any) -> ExperimentConfig:
 
 
 def config_from_dict(d: dict[str, Any]) -> ExperimentConfig:
-    """Rebuild a config saved as JSON by :func:`collapse.runio.save_json`."""
+    """Rebuild a config saved as JSON by :func:`collapse.core.runio.save_json`."""
     d = dict(d)
     d["seeds"] = tuple(d["seeds"])
     d["settings"] = tuple(Setting(**s) for s in d["settings"])

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from collapse.validation import InvalidArgument, check_int
+from collapse.core.validation import InvalidArgument, check_int
 
 __all__ = [
     "Corpus", "SPLITS", "load_corpus", "load_wikitext_dir", "split_articles", "tokenize_lines",
@@ -42,7 +42,7 @@ class Corpus:
 def load_corpus(data: str) -> Corpus:
     """Load ``data``: ``"wikitext"`` (Hugging Face hub) or a local WikiText-2 directory.
 
-    The synthetic corpus is made by :func:`llm.experiment.prepare_data`, which
+    The synthetic corpus is made by :mod:`collapse.llm.world`, which
     knows its seed and sizes.
     """
     if data == "wikitext":
@@ -56,7 +56,7 @@ def load_corpus(data: str) -> Corpus:
 
 
 def _load_hub_wikitext() -> Corpus:
-    from llm.model import hub_reachable
+    from collapse.llm.model import hub_reachable
 
     if not hub_reachable():
         raise InvalidArgument(

@@ -7,7 +7,7 @@ importing Accelerate. Without those variables (or with ``WORLD_SIZE=1``) no
 process group is made and every helper here is the identity: the experiment
 runs unchanged as one process.
 
-The division of labour (used by :mod:`llm.experiment` and :mod:`llm.train`):
+The division of labour (used by :mod:`collapse.llm.experiment` and :mod:`collapse.llm.train`):
 
 * every rank runs the same control flow, with the same seeds; decisions that
   depend on files (what is finished, what to resume) are rank 0's, broadcast

@@ -23,7 +23,7 @@ def next_token_log_probs(model, x, device: str):
     """Log-probabilities of the next token after every prefix, shape (B, L-1, V) as a float32 tensor."""
     import torch
 
-    from llm.model import autocast_dtype
+    from collapse.llm.model import autocast_dtype
 
     dtype = autocast_dtype(device)
     with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from collapse.validation import check_int, check_positive_real
+from collapse.core.validation import check_int, check_positive_real
 
 __all__ = ["beam_generate"]
 
@@ -34,29 +34,36 @@ def beam_generate(
     import torch
     from tqdm.auto import tqdm
 
-    from llm.model import autocast_dtype
+    from collapse.llm.model import autocast_dtype
 
     new_tokens = check_int("new_tokens", new_tokens, minimum=1)
-    num_beams = check_int("num_beams", num_beams, minimum=1)
-    repetition_penalty = check_positive_real("repetition_penalty", repetition_penalty)
+    kw = dict(num_beams=check_int("num_beams", num_beams, minimum=1),
+              repetition_penalty=check_positive_real("repetition_penalty", repetition_penalty))
     batch_size = check_int("batch_size", batch_size, minimum=1)
     prompts = np.asarray(prompts, dtype=np.int64)
     model.eval()
     dtype = autocast_dtype(device)
-    eos = model.config.eos_token_id
-    pad = model.config.pad_token_id if model.config.pad_token_id is not None else eos
     out = np.empty((len(prompts), new_tokens), dtype=np.int64)
     starts = range(0, len(prompts), batch_size)
     with torch.inference_mode(), torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
         for i in tqdm(starts, desc="beam search", leave=False, disable=not progress):
             x = torch.as_tensor(prompts[i:i + batch_size], device=device)
-            y = model.generate(
-                input_ids=x, attention_mask=torch.ones_like(x), do_sample=False, num_beams=num_beams,
-                min_new_tokens=new_tokens, max_new_tokens=new_tokens, repetition_penalty=repetition_penalty,
-                early_stopping=True, pad_token_id=pad, eos_token_id=eos,
-            )
-            new = y[:, x.shape[1]:]
-            # min_new_tokens forbids EOS, so every row has exactly new_tokens tokens
-            assert new.shape == (len(x), new_tokens), new.shape
-            out[i:i + len(x)] = new.cpu().numpy()
+            out[i:i + len(x)] = _continue(model, x, new_tokens, **kw)
     return out
+
+
+def _continue(model, x, new_tokens: int, *, num_beams: int, repetition_penalty: float) -> npt.NDArray[np.int64]:
+    """One batch of prompts ``x`` (a tensor on the model's device): its ``new_tokens`` continuations."""
+    import torch
+
+    eos = model.config.eos_token_id
+    pad = model.config.pad_token_id if model.config.pad_token_id is not None else eos
+    y = model.generate(
+        input_ids=x, attention_mask=torch.ones_like(x), do_sample=False, num_beams=num_beams,
+        min_new_tokens=new_tokens, max_new_tokens=new_tokens, repetition_penalty=repetition_penalty,
+        early_stopping=True, pad_token_id=pad, eos_token_id=eos,
+    )
+    new = y[:, x.shape[1]:]
+    # min_new_tokens forbids EOS, so every row has exactly new_tokens tokens
+    assert new.shape == (len(x), new_tokens), new.shape
+    return new.cpu().numpy()

@@ -18,12 +18,13 @@ Three kinds of measurement, none of which the paper could make on WikiText-2:
    paper's section "Discrete distributions with exact approximation"), a rare
    token's count would be a Galton-Watson process with ``Poisson(1)`` offspring,
    so the probability that it is absent from generation ``g``'s data is
-   (:func:`chain_loss_probability`)
+   (:func:`chain_loss_probability`, from the Poisson chain of :mod:`collapse.analytic.rates`)
 
-   .. math:: P_g(q) = \\exp(-qN\\,(1 - f_g)),\\quad f_0 = 0,\\; f_{g} = e^{f_{g-1} - 1},
+   .. math:: P_g(q) = f_{g+1}(0)^{qN} = \\exp(-qN\\,(1 - f_g(0))),\\quad f(s) = e^{s - 1},
 
-   with ``g = 0`` the real data (``exp(-qN)``, about ``(1-q)^N``; for ``g = 1`` it
-   is :func:`analytic.discrete.loss_probability` averaged over the real count,
+   ``f_t`` the ``t``-fold iterate of the Poisson(1) offspring pgf, with ``g = 0`` the
+   real data (``exp(-qN)``, about ``(1-q)^N``; for ``g = 1`` it is
+   :func:`collapse.analytic.discrete.loss_probability` averaged over the real count,
    checked in the tests). The
    language model is not that chain -- it smooths, it is prompted by real text,
    and beam search is mode-seeking -- and the comparison shows by how much its
@@ -40,11 +41,12 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from llm.synthetic import HiddenMarkovLanguage
+from collapse.analytic.rates import chain_loss_probability  # re-exported: the llm tests and users ask here
+from collapse.llm.synthetic import HiddenMarkovLanguage
 
 __all__ = [
     "forward_predictive", "true_token_nll", "tail_set", "model_vs_truth", "data_coverage",
-    "chain_loss_probability", "loss_by_frequency", "truth_beam_search",
+    "chain_loss_probability", "truth_beam_search",
 ]
 
 
@@ -105,7 +107,7 @@ def model_vs_truth(lang: HiddenMarkovLanguage, model, blocks: npt.NDArray[np.int
     """
     import torch
 
-    from llm.evaluate import next_token_log_probs
+    from collapse.llm.evaluate import next_token_log_probs
 
     tail = tail_set(lang.unigram(), tail_mass)
     V = lang.vocab_size
@@ -162,54 +164,6 @@ def data_coverage(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64], tai
     }
 
 
-def chain_loss_probability(qN: npt.ArrayLike, generation: int) -> npt.NDArray[np.float64]:
-    """Probability that a token of expected count ``qN`` is absent from generation ``g``'s data.
-
-    Parameters
-    ----------
-    qN : expected count in the real data (probability times data size), any shape
-    generation : 0 for the real data itself
-
-    Returns
-    -------
-    ndarray of the shape of ``qN``: ``exp(-qN (1 - f_g))`` with ``f_0 = 0``, ``f_g = exp(f_{g-1} - 1)``
-    (``f_g`` is the probability that a single copy's line has died out by generation ``g``).
-    """
-    f = 0.0
-    for _ in range(int(generation)):
-        f = np.exp(f - 1.0)
-    return np.exp(-np.asarray(qN, dtype=float) * (1.0 - f))
-
-
-def loss_by_frequency(q: npt.NDArray[np.float64], blocks: npt.NDArray[np.int64],
-                      edges: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Fraction of the tokens in each expected-count bin that are absent from ``blocks``.
-
-    Parameters
-    ----------
-    q : true probabilities, shape (V,)
-    blocks : the data, any shape; ``N = blocks.size``
-    edges : bin edges on the expected count ``q N``, shape (k+1,)
-
-    Returns
-    -------
-    absent : ndarray of shape (k,), NaN for empty bins
-    n : tokens per bin, shape (k,)
-    """
-    qN = q * np.asarray(blocks).size
-    flat = np.asarray(blocks).ravel()
-    present = np.bincount(flat[(flat >= 0) & (flat < len(q))], minlength=len(q))[:len(q)] > 0
-    idx = np.digitize(qN, edges) - 1
-    absent = np.full(len(edges) - 1, np.nan)
-    n = np.zeros(len(edges) - 1, dtype=np.int64)
-    for k in range(len(edges) - 1):
-        sel = (idx == k) & (q > 0)
-        n[k] = sel.sum()
-        if n[k]:
-            absent[k] = 1.0 - present[sel].mean()
-    return absent, n
-
-
 def truth_beam_search(lang: HiddenMarkovLanguage, prompts: npt.NDArray[np.int64], new_tokens: int,
                       num_beams: int = 5) -> npt.NDArray[np.int64]:
     """The protocol's beam search with the true distribution as the model.
@@ -229,11 +183,7 @@ def truth_beam_search(lang: HiddenMarkovLanguage, prompts: npt.NDArray[np.int64]
     prompts = np.asarray(prompts, dtype=np.int64)
     n, B, V = len(prompts), num_beams, lang.vocab_size
     T, E = lang.transition, lang.emission
-    prior = np.broadcast_to(lang.stationary(), (n, T.shape[0]))
-    for t in range(prompts.shape[1]):  # filter through the prompt: prior of the first new token's state
-        post = prior * E[:, prompts[:, t]].T
-        prior = (post / post.sum(axis=1, keepdims=True)) @ T
-    prior = np.repeat(prior[:, None], B, axis=1)  # (n, B, S)
+    prior = np.repeat(_after_prompts(lang, prompts)[:, None], B, axis=1)  # (n, B, S)
     score = np.full((n, B), -np.inf)
     score[:, 0] = 0.0  # one live beam at the start, as in transformers
     tokens = np.zeros((n, B, 0), dtype=np.int64)
@@ -249,3 +199,13 @@ def truth_beam_search(lang: HiddenMarkovLanguage, prompts: npt.NDArray[np.int64]
         prior = (post / np.where(norm > 0, norm, 1.0)) @ T
         tokens = np.concatenate([tokens[rows, beam], tok[..., None]], axis=2)
     return tokens[:, 0]
+
+
+def _after_prompts(lang: HiddenMarkovLanguage, prompts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """The hidden state's distribution before the first new token, filtered through each prompt, shape (n, S)."""
+    T, E = lang.transition, lang.emission
+    prior = np.broadcast_to(lang.stationary(), (len(prompts), T.shape[0]))
+    for t in range(prompts.shape[1]):
+        post = prior * E[:, prompts[:, t]].T
+        prior = (post / post.sum(axis=1, keepdims=True)) @ T
+    return prior

@@ -11,8 +11,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from collapse.runio import atomic_write_bytes
-from collapse.validation import InvalidArgument, check_choice
+from collapse.core.runio import atomic_write_bytes
+from collapse.core.validation import InvalidArgument, check_choice
 
 __all__ = [
     "TinyOPT", "hub_reachable", "load_pretrained", "resolve_device", "seed_torch", "save_checkpoint",
@@ -34,7 +34,7 @@ class TinyOPT:
     def build(self, vocab_size: int, seed: int):
         from transformers import OPTConfig, OPTForCausalLM
 
-        from llm.synthetic import EOS_ID, PAD_ID
+        from collapse.llm.synthetic import EOS_ID, PAD_ID
 
         seed_torch(seed)
         cfg = OPTConfig(

@@ -10,7 +10,7 @@ Zipf-distributed vocabulary.
 
 So every quantity the experiment needs is exact: the unigram and bigram
 probabilities of every token, and, by the forward algorithm, the true
-next-token distribution after any prefix (:mod:`llm.groundtruth`).
+next-token distribution after any prefix (:mod:`collapse.llm.groundtruth`).
 
 Unlike OPT, the line marker is not the end-of-sequence token (``</s>``, which
 never occurs in this corpus): the protocol's ``min_new_tokens`` forbids EOS
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from collapse.validation import InvalidArgument, check_int, check_positive_real
+from collapse.core.validation import InvalidArgument, check_int, check_positive_real
 
 __all__ = ["SPECIALS", "HiddenMarkovLanguage", "make_language", "word_list", "build_tokenizer"]
 
@@ -119,17 +119,9 @@ def word_list(n_words: int, rng: np.random.Generator) -> tuple[str, ...]:
 
 
 def make_language(
-    rng: np.random.Generator,
-    *,
-    n_words: int = 400,
-    n_states: int = 8,
-    n_topics: int = 8,
-    zipf_exponent: float = 1.1,
-    topic_tilt: float = 2.5,
-    mean_line_words: float = 20.0,
-    topic_switch: float = 0.1,
-    dynamics_rng: np.random.Generator | None = None,
-    dynamics_mix: float = 0.5,
+    rng: np.random.Generator, *, n_words: int = 400, n_states: int = 8, n_topics: int = 8,
+    zipf_exponent: float = 1.1, topic_tilt: float = 2.5, mean_line_words: float = 20.0, topic_switch: float = 0.1,
+    dynamics_rng: np.random.Generator | None = None, dynamics_mix: float = 0.5,
 ) -> HiddenMarkovLanguage:
     """Draw a ground-truth language: word classes inside persistent topics.
 
@@ -156,6 +148,19 @@ def make_language(
     -------
     HiddenMarkovLanguage
     """
+    K, M, alpha = _check_shape(n_words, n_states, n_topics, zipf_exponent, mean_line_words)
+    words = word_list(n_words, rng)
+    topic_words = _topic_words(rng, n_words, K, M, alpha, topic_tilt)
+    A, start, topic_w = _dynamics(rng, K, M)
+    if dynamics_rng is not None:
+        A, start, topic_w = ((1 - dynamics_mix) * a + dynamics_mix * b
+                             for a, b in zip((A, start, topic_w), _dynamics(dynamics_rng, K, M)))
+    emission, transition = _topic_chain(topic_words, A, start, topic_w, 1.0 / mean_line_words, topic_switch)
+    return HiddenMarkovLanguage(transition=transition, emission=emission, words=words)
+
+
+def _check_shape(n_words, n_states, n_topics, zipf_exponent, mean_line_words) -> tuple[int, int, float]:
+    """``(K, M, alpha)``: the classes, topics and Zipf exponent, checked; bad values are one-line errors."""
     n_words = check_int("n_words", n_words, minimum=2)
     K = check_int("n_states", n_states, minimum=1)
     if n_words < K:
@@ -164,22 +169,32 @@ def make_language(
     alpha = check_positive_real("zipf_exponent", zipf_exponent)
     if not (isinstance(mean_line_words, (int, float)) and mean_line_words > 1.0):
         raise InvalidArgument("mean_line_words", "a number > 1", mean_line_words)
-    words = word_list(n_words, rng)
-    n_spec, S = len(SPECIALS), M * (K + 1)
-    base = np.arange(1, n_words + 1, dtype=float) ** -alpha
+    return K, M, alpha
+
+
+def _topic_words(rng: np.random.Generator, n_words: int, K: int, M: int, alpha: float,
+                 topic_tilt: float) -> np.ndarray:
+    """Unnormalised emission weights of word class k in topic m, shape (M, K, n_words): Zipf times topic tilt."""
     word_class = rng.permutation(np.arange(n_words) % K)  # every class gets words of every rank range
     member = word_class[None, :] == np.arange(K)[:, None]  # (K, n_words)
     y = rng.standard_normal((M, n_words))
-    A, start, topic_w = _dynamics(rng, K, M)
-    if dynamics_rng is not None:
-        A, start, topic_w = ((1 - dynamics_mix) * a + dynamics_mix * b
-                             for a, b in zip((A, start, topic_w), _dynamics(dynamics_rng, K, M)))
-    p_stop = 1.0 / mean_line_words
+    base = np.arange(1, n_words + 1, dtype=float) ** -alpha
+    return np.stack([member * (base * np.exp(topic_tilt * y[m])) for m in range(M)])
+
+
+def _topic_chain(topic_words: np.ndarray, A: np.ndarray, start: np.ndarray, topic_w: np.ndarray, p_stop: float,
+                 topic_switch: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(emission, transition)`` of the chain over (topic, class) states plus one boundary state per topic.
+
+    topic_words : (M, K, n_words) unnormalised emission weights of class k in topic m
+    """
+    M, K, n_words = topic_words.shape
+    n_spec, S = len(SPECIALS), M * (K + 1)
     emission = np.zeros((S, n_spec + n_words))
     transition = np.zeros((S, S))
     for m in range(M):
         o, b = m * (K + 1), m * (K + 1) + K  # first word state and boundary state of topic m
-        w = member * (base * np.exp(topic_tilt * y[m]))  # (K, n_words)
+        w = topic_words[m]  # (K, n_words)
         emission[o:b, n_spec:] = w / w.sum(axis=1, keepdims=True)
         emission[b, NL_ID] = 1.0
         transition[o:b, o:b] = (1.0 - p_stop) * A
@@ -187,7 +202,7 @@ def make_language(
         for m2 in range(M):
             stay = (1.0 - topic_switch) * (m2 == m) + topic_switch * topic_w[m2]
             transition[b, m2 * (K + 1):m2 * (K + 1) + K] = stay * start
-    return HiddenMarkovLanguage(transition=transition, emission=emission, words=words)
+    return emission, transition
 
 
 def _dynamics(rng: np.random.Generator, K: int, M: int):

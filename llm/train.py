@@ -8,11 +8,12 @@ lowest mean validation loss over the epochs is the generation's model.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from collapse.validation import check_choice, check_int, check_positive_real
+from collapse.core.validation import check_choice, check_int, check_positive_real
 
 __all__ = ["TrainConfig", "fine_tune"]
 
@@ -47,7 +48,7 @@ def fine_tune(
     ----------
     train_blocks, valid_blocks : int arrays of shape (n, L)
     seed : seeds the batch order and dropout of this generation
-    data_parallel : every rank of the process group (:mod:`llm.distributed`) calls this together and
+    data_parallel : every rank of the process group (:mod:`collapse.llm.distributed`) calls this together and
         takes a shard of each batch; gradients are averaged, so the optimiser follows the one-process
         run up to float reduction order (and dropout masks, which depend on the shard)
 
@@ -55,45 +56,16 @@ def fine_tune(
     -------
     dict with ``train_loss`` and ``valid_loss`` per epoch (lists), ``best_epoch`` (0-based)
     """
-    import torch
     from tqdm.auto import tqdm
 
-    from llm import distributed
-    from llm.model import autocast_dtype, seed_torch, state_to_cpu
+    from collapse.llm.model import state_to_cpu
 
-    seed_torch(seed)
-    gen = torch.Generator().manual_seed(int(seed) % (2**63))
-    data = torch.as_tensor(train_blocks)
-    steps_per_epoch = -(-len(data) // cfg.batch_size)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    t_max = cfg.epochs if cfg.schedule == "epoch" else cfg.epochs * steps_per_epoch
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t_max, eta_min=cfg.min_lr)
-    dtype = autocast_dtype(device)
-    net = distributed.wrap(model, device) if data_parallel else model
-    world = distributed.world_size() if data_parallel else 1
+    t = _Trainer.start(model, train_blocks, cfg, seed, device, data_parallel)
     history = {"train_loss": [], "valid_loss": [], "lr": []}
     best, best_loss = None, float("inf")
     for epoch in tqdm(range(cfg.epochs), desc="epochs", leave=False, disable=not progress):
-        model.train()
-        order = torch.randperm(len(data), generator=gen)
-        losses = []
-        for k in range(steps_per_epoch):
-            rows = order[k * cfg.batch_size:(k + 1) * cfg.batch_size]
-            x, weight = _local_rows(data, rows, world, distributed.batch_shard(len(rows)))
-            x = x.to(device)
-            with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
-                loss = net(input_ids=x, labels=x).loss
-            opt.zero_grad(set_to_none=True)
-            (loss * weight if weight != 1.0 else loss).backward()
-            opt.step()
-            losses.append(loss.item() * weight / world)  # summed over ranks: the batch's mean loss
-            if cfg.schedule == "step":
-                sched.step()
-        if world > 1:
-            losses = distributed.all_sum(losses)
-        history["lr"].append(opt.param_groups[0]["lr"])
-        if cfg.schedule == "epoch":
-            sched.step()
+        losses = t.epoch()
+        history["lr"].append(t.end_epoch())
         valid = _valid_loss(model, valid_blocks, device, eval_batch_size, data_parallel)
         history["train_loss"].append(float(np.mean(losses)))
         history["valid_loss"].append(valid)
@@ -106,6 +78,81 @@ def fine_tune(
     model.load_state_dict(best)
     model.eval()
     return history
+
+
+@dataclasses.dataclass
+class _Trainer:
+    """One fine-tuning's state: the model (and its DDP wrapper), the data, the optimiser and schedule."""
+
+    model: Any
+    net: Any  # ``model``, or DistributedDataParallel around it
+    data: Any  # the training blocks as a tensor
+    gen: Any  # torch.Generator of the batch order
+    opt: Any
+    sched: Any
+    cfg: TrainConfig
+    device: str
+    dtype: Any  # autocast dtype, None for fp32
+    world: int  # ranks taking part (1: one process)
+
+    @classmethod
+    def start(cls, model, train_blocks, cfg: TrainConfig, seed: int, device: str, data_parallel: bool) -> _Trainer:
+        import torch
+
+        from collapse.llm import distributed
+        from collapse.llm.model import autocast_dtype, seed_torch
+
+        seed_torch(seed)
+        gen = torch.Generator().manual_seed(int(seed) % (2**63))
+        data = torch.as_tensor(train_blocks)
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        t_max = cfg.epochs if cfg.schedule == "epoch" else cfg.epochs * cls.steps(len(data), cfg)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t_max, eta_min=cfg.min_lr)
+        net = distributed.wrap(model, device) if data_parallel else model
+        world = distributed.world_size() if data_parallel else 1
+        return cls(model, net, data, gen, opt, sched, cfg, device, autocast_dtype(device), world)
+
+    @staticmethod
+    def steps(n: int, cfg: TrainConfig) -> int:
+        """Batches per epoch (the last one may be short)."""
+        return -(-n // cfg.batch_size)
+
+    def epoch(self) -> list[float]:
+        """One pass over the data in a new random order; the batches' mean losses (over all ranks)."""
+        import torch
+
+        from collapse.llm import distributed
+
+        self.model.train()
+        order = torch.randperm(len(self.data), generator=self.gen)
+        bs = self.cfg.batch_size
+        losses = [self.step(order[k * bs:(k + 1) * bs]) for k in range(self.steps(len(self.data), self.cfg))]
+        return distributed.all_sum(losses) if self.world > 1 else losses
+
+    def end_epoch(self) -> float:
+        """The learning rate the epoch ran at; then the per-epoch schedule moves on."""
+        lr = self.opt.param_groups[0]["lr"]
+        if self.cfg.schedule == "epoch":
+            self.sched.step()
+        return lr
+
+    def step(self, rows) -> float:
+        """One optimiser step on the batch ``rows``; this rank's share of the batch's mean loss."""
+        import torch
+
+        from collapse.llm import distributed
+
+        dtype = self.dtype
+        x, weight = _local_rows(self.data, rows, self.world, distributed.batch_shard(len(rows)))
+        x = x.to(self.device)
+        with torch.autocast(device_type=self.device, dtype=dtype, enabled=dtype is not None):
+            loss = self.net(input_ids=x, labels=x).loss
+        self.opt.zero_grad(set_to_none=True)
+        (loss * weight if weight != 1.0 else loss).backward()
+        self.opt.step()
+        if self.cfg.schedule == "step":
+            self.sched.step()
+        return loss.item() * weight / self.world  # summed over ranks: the batch's mean loss
 
 
 def _local_rows(data, rows, world: int, mine: slice):
@@ -127,8 +174,8 @@ def _local_rows(data, rows, world: int, mine: slice):
 
 def _valid_loss(model, blocks, device: str, batch_size: int, data_parallel: bool) -> float:
     """Mean token NLL of the validation blocks (scored in shards across ranks when data-parallel)."""
-    from llm import distributed
-    from llm.evaluate import token_nll
+    from collapse.llm import distributed
+    from collapse.llm.evaluate import token_nll
 
     if not data_parallel:
         return float(token_nll(model, blocks, device=device, batch_size=batch_size).mean())

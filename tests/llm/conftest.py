@@ -8,8 +8,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from llm.config import PAPER_SETTINGS, SyntheticConfig, preset  # noqa: E402
-from llm.model import TinyOPT  # noqa: E402
+from collapse.llm.config import PAPER_SETTINGS, SyntheticConfig, preset  # noqa: E402
+from collapse.llm.model import TinyOPT  # noqa: E402
 
 TINY_ARCH = TinyOPT(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, ffn_dim=64,
                     max_position_embeddings=48)
@@ -27,7 +27,7 @@ def tiny_config(**overrides):
 @pytest.fixture(scope="session")
 def tiny_lm():
     """A randomly initialised 1-layer OPT and its word-level tokenizer over 40 words."""
-    from llm.synthetic import build_tokenizer, make_language
+    from collapse.llm.synthetic import build_tokenizer, make_language
 
     lang = make_language(np.random.default_rng(0), n_words=40, n_states=3, n_topics=2)
     tok = build_tokenizer(lang.words)
@@ -38,7 +38,7 @@ def tiny_lm():
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """One finished tiny experiment (2 settings, 1 seed, 2 generations) and its config."""
-    from llm.experiment import Runtime, run
+    from collapse.llm.experiment import Runtime, run
 
     out = tmp_path_factory.mktemp("llm-run")
     cfg = tiny_config()

@@ -11,7 +11,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from llm.experiment import Runtime, run
+from collapse.llm.experiment import Runtime, run
 from tests.llm.conftest import TINY_ARCH, tiny_config
 
 

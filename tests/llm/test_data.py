@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from collapse.validation import InvalidArgument
-from llm.data import build_blocks, load_corpus, mix_real, split_articles, tokenize_lines
-from llm.synthetic import NL_ID, SPECIALS, HiddenMarkovLanguage, make_language
+from collapse.core.validation import InvalidArgument
+from collapse.llm.data import build_blocks, load_corpus, mix_real, split_articles, tokenize_lines
+from collapse.llm.synthetic import NL_ID, SPECIALS, HiddenMarkovLanguage, make_language
 
 
 def test_blocks_are_consecutive_and_drop_the_remainder():
@@ -107,7 +107,7 @@ def _brute_force_probability(lang: HiddenMarkovLanguage, x, prior):
 
 
 def test_forward_algorithm_matches_brute_force():
-    from llm.groundtruth import true_token_nll
+    from collapse.llm.groundtruth import true_token_nll
 
     lang = make_language(np.random.default_rng(5), n_words=4, n_states=2, n_topics=1)
     mu = lang.stationary()

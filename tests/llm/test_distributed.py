@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from collapse.runio import load_npz, read_json
+from collapse.core.runio import load_npz, read_json
 
 torch = pytest.importorskip("torch")
 if not (torch.distributed.is_available() and torch.distributed.is_gloo_available()):
@@ -126,8 +126,8 @@ def test_two_processes_resume_a_run_started_by_one(one_process, tmp_path):
 def test_rank_weights_make_the_averaged_loss_the_batch_mean(world):
     """DDP averages over ranks; the weights must turn that into the whole batch's mean, even batches smaller
     than the world (a rank without rows runs one row at weight 0)."""
-    from llm.distributed import _bounds
-    from llm.train import _local_rows
+    from collapse.llm.distributed import _bounds
+    from collapse.llm.train import _local_rows
 
     data = torch.arange(20, dtype=torch.float64)[:, None] ** 2  # one "loss" value per row
     for n in range(1, 8):

@@ -7,9 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from collapse.runio import load_npz, read_json
-from collapse.validation import InvalidArgument
-from llm.experiment import Runtime, load_summary, run
+from collapse.core.runio import load_npz, read_json
+from collapse.core.validation import InvalidArgument
+from collapse.llm.experiment import Runtime, load_summary, run
 from tests.llm.conftest import tiny_config
 
 QUIET = Runtime(progress=False)
@@ -48,8 +48,8 @@ def test_summary_by_generation_has_one_row_per_setting_and_generation(tiny_run):
 
 def test_generation_zero_scores_its_own_data_with_the_generation_zero_model(tiny_run):
     """Scores of generation 0's data equal the test-free recomputation with the saved generation-0 model."""
-    from llm.evaluate import sequence_perplexity
-    from llm.model import load_checkpoint, load_pretrained
+    from collapse.llm.evaluate import sequence_perplexity
+    from collapse.llm.model import load_checkpoint, load_pretrained
 
     cfg, out = tiny_run
     d = out / "runs" / cfg.settings[0].name / "seed0"
@@ -111,6 +111,10 @@ def test_resume_with_another_config_is_refused_and_touches_nothing(tiny_run):
         run(dataclasses.replace(cfg, generations=3), out, QUIET)
     with pytest.raises(InvalidArgument, match=r"lr"):
         run(dataclasses.replace(cfg, lr=0.5), out, QUIET)
+    syn = dataclasses.replace(cfg.synthetic, n_words=41)
+    with pytest.raises(InvalidArgument, match=r"synthetic\.n_words: 40 -> 41") as err:
+        run(dataclasses.replace(cfg, synthetic=syn), out, QUIET)
+    assert err.value.name == "config" and "--force" in str(err.value)
     assert _snapshot(out) == before
 
 
@@ -168,11 +172,13 @@ def test_local_model_with_a_missing_data_directory(tiny_run, tmp_path):
     with pytest.raises(InvalidArgument) as err:
         run(tiny_config(model=str(out / "pretrained"), data=str(tmp_path / "no-such-wikitext")), tmp_path / "o", QUIET)
     assert err.value.name == "data" and "wiki" in str(err.value)
-    assert not (tmp_path / "o" / "config.json").exists()
+    # nothing left to refuse the corrected command: no run.json (nor the older config.json), no file at all
+    assert not (tmp_path / "o" / "run.json").exists() and not (tmp_path / "o" / "config.json").exists()
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
 def test_missing_data_directory(tmp_path):
-    from llm.data import load_corpus
+    from collapse.llm.data import load_corpus
 
     with pytest.raises(InvalidArgument, match="wiki"):
         load_corpus(str(tmp_path / "nowhere"))
@@ -187,7 +193,7 @@ def test_real_wikitext_path_with_a_local_model(shared_dir, tiny_lm, tmp_path):
         pytest.skip("wiki.valid.tokens is not in ../shared")
     from transformers import AutoTokenizer
 
-    from llm.model import TinyOPT
+    from collapse.llm.model import TinyOPT
 
     # a word-level tokenizer for this text would be large; OPT's byte-level BPE is not available offline,
     # so train a small BPE on the split itself with the tokenizers library
@@ -217,7 +223,7 @@ def test_real_wikitext_path_with_a_local_model(shared_dir, tiny_lm, tmp_path):
 
 
 def test_quick_preset_covers_both_settings_the_ablation_and_two_seeds():
-    from llm.config import preset
+    from collapse.llm.config import preset
 
     cfg = preset("quick")
     assert {s.name for s in cfg.settings} == {"no-data-kept", "10pct-kept", "repetition-penalty"}
@@ -233,10 +239,14 @@ def test_quick_preset_covers_both_settings_the_ablation_and_two_seeds():
 
 
 def test_run_quick_runs_the_quick_preset_in_the_given_directory(monkeypatch, tmp_path):
-    import llm.experiment as ex
+    import collapse.llm.experiment as ex
 
     seen = {}
-    monkeypatch.setattr(ex, "run", lambda cfg, out, rt: seen.update(cfg=cfg, out=out, rt=rt) or out / "summary.json")
+    monkeypatch.setattr(ex, "run", lambda cfg, out, rt, force=False: seen.update(cfg=cfg, out=out, rt=rt, force=force)
+                        or out / "summary.json")
     assert ex.run_quick(tmp_path, seed=7) == tmp_path / "summary.json"
     assert seen["cfg"].seeds == (7, 8) and seen["out"] == tmp_path and seen["rt"].device == "cpu"
+    assert seen["force"] is False
+    ex.run_quick(tmp_path, seed=7, force=True)
+    assert seen["force"] is True  # reproduce --force reaches the llm run
     assert seen["cfg"].generations == ex.preset("quick").generations

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from collapse.cli import main
-from figures.llm import FIGURES, draw_all
+from collapse.figures.llm import FIGURES, draw_all
 
 
 def test_figures_and_example_table_are_written(tiny_run, tmp_path):
@@ -68,7 +68,7 @@ def test_help_does_not_import_torch():
 
 
 def test_bench_measures_and_checks_batched_equals_single():
-    from llm.bench import measure
+    from collapse.llm.bench import measure
 
     r = measure(prompts=4, single=2, new_tokens=4, num_beams=2, block_size=8, device="cpu", repeats=1)
     assert r["batched_equals_one_at_a_time"] is True
@@ -76,7 +76,7 @@ def test_bench_measures_and_checks_batched_equals_single():
 
 
 def test_paper_projection_scales_measured_rates_to_the_protocol():
-    from llm.bench import PAPER_WORKLOAD, measure_paper_model, project_generation
+    from collapse.llm.bench import PAPER_WORKLOAD, measure_paper_model, project_generation
 
     tiny = dict(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=32)
     r = measure_paper_model("cpu", train_batch=2, gen_prompts=2, arch=tiny, repeats=1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from llm.groundtruth import chain_loss_probability, data_coverage, loss_by_frequency, tail_set
-from llm.synthetic import make_language
+from collapse.figures.llm import loss_by_frequency
+from collapse.llm.groundtruth import chain_loss_probability, data_coverage, tail_set
+from collapse.llm.synthetic import make_language
 
 
 def test_generation_zero_is_poisson_absence():
@@ -75,7 +76,7 @@ def test_loss_by_frequency_bins():
 
 
 def test_truth_beam_search_with_one_beam_is_greedy_on_the_true_distribution():
-    from llm.groundtruth import forward_predictive, truth_beam_search
+    from collapse.llm.groundtruth import forward_predictive, truth_beam_search
 
     lang = make_language(np.random.default_rng(4), n_words=12, n_states=3, n_topics=2)
     prompts = lang.sample_stream(2000, np.random.default_rng(0))[:30].reshape(5, 6)
@@ -88,7 +89,7 @@ def test_truth_beam_search_with_one_beam_is_greedy_on_the_true_distribution():
 
 
 def test_truth_beam_search_finds_at_least_as_probable_continuations_as_greedy():
-    from llm.groundtruth import true_token_nll, truth_beam_search
+    from collapse.llm.groundtruth import true_token_nll, truth_beam_search
 
     lang = make_language(np.random.default_rng(4), n_words=12, n_states=3, n_topics=2)
     prompts = lang.sample_stream(2000, np.random.default_rng(1))[:48].reshape(8, 6)
@@ -106,7 +107,7 @@ def test_one_generation_agrees_with_the_analytic_discrete_chain():
     import sympy as sp
     from scipy.stats import poisson
 
-    from analytic import discrete
+    from collapse.analytic import discrete
 
     N = 20_000
     loss = sp.lambdify((discrete.q, discrete.M), discrete.loss_probability(), "numpy")
@@ -114,3 +115,15 @@ def test_one_generation_agrees_with_the_analytic_discrete_chain():
     for qN in (0.3, 1.0, 3.0, 10.0):
         exact = float((poisson.pmf(k, qN) * loss(k / N, N)).sum())
         assert exact == pytest.approx(float(chain_loss_probability(qN, 1)), rel=5e-3, abs=1e-12)
+
+
+def test_prediction_is_the_poisson_chain_of_analytic_rates():
+    """Generation g here is t = g + 1 of analytic.rates' Poisson chain: P = f_t(0)^m, m = qN (sympy, exact)."""
+    import sympy as sp
+
+    from collapse.analytic import rates
+
+    qN = np.array([0.0, 0.3, 1.0, 7.5, 40.0])
+    for g in range(5):
+        exact = sp.lambdify(rates.m, rates.extinction_probability(g + 1), "numpy")
+        np.testing.assert_allclose(chain_loss_probability(qN, g), exact(qN), rtol=1e-12)

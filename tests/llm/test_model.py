@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from collapse.validation import InvalidArgument
-from llm.evaluate import corpus_perplexity, sequence_perplexity
-from llm.generate import beam_generate
-from llm.model import check_context, load_checkpoint, load_pretrained, save_checkpoint
+from collapse.core.validation import InvalidArgument
+from collapse.llm.evaluate import corpus_perplexity, sequence_perplexity
+from collapse.llm.generate import beam_generate
+from collapse.llm.model import check_context, load_checkpoint, load_pretrained, save_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_saved_stand_in_loads_like_a_hub_model(tiny_lm, tmp_path):
 def test_diverged_training_is_reported_with_advice(tiny_lm):
     import copy
 
-    from llm.train import TrainConfig, fine_tune
+    from collapse.llm.train import TrainConfig, fine_tune
 
     model, tok, _ = tiny_lm
     model = copy.deepcopy(model)

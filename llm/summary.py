@@ -1,0 +1,78 @@
+"""The run's summary: one row per setting / seed / generation, and mean and std over seeds.
+
+``OUT/summary.json`` (the config and all rows), ``OUT/summary.csv`` (the headline
+numbers) and ``OUT/summary_by_generation.csv``, rebuilt from the finished
+generations' ``metrics.json`` and ``scores.npz`` after every chain.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from collapse.core.runner import Run, read_result
+from collapse.core.validation import InvalidArgument
+from collapse.llm.config import ExperimentConfig, config_from_dict
+
+__all__ = ["SUMMARY_FIELDS", "write_summary", "load_summary", "by_generation"]
+
+SUMMARY_FIELDS = ("setting", "seed", "generation", "test_perplexity", "mean_perplexity_gen0",
+                  "truth_kl", "tail_mass_model", "tail_mass_true", "missing_unigram_mass", "missing_bigram_mass")
+
+
+def _row(metrics_file: Path) -> dict:
+    """The headline numbers of one finished generation (its damaged files are named: DamagedFile)."""
+    m = read_result(metrics_file)
+    _, scores = read_result(metrics_file.parent / "scores.npz")
+    truth, data = m.get("truth", {}), m.get("data", {})
+    return {
+        "setting": m["setting"], "seed": m["seed"], "generation": m["generation"],
+        "test_perplexity": m["test"]["perplexity"],
+        "mean_perplexity_gen0": float(scores["perplexity_gen0"].mean()),
+        "truth_kl": truth.get("kl"), "tail_mass_model": truth.get("tail_mass_model"),
+        "tail_mass_true": truth.get("tail_mass_true"),
+        "missing_unigram_mass": data.get("missing_unigram_mass"),
+        "missing_bigram_mass": data.get("missing_bigram_mass"),
+    }
+
+
+def write_summary(run: Run) -> None:
+    """``summary.json`` (all metrics rows) and ``summary.csv`` (the headline numbers) from finished generations."""
+    rows = [_row(f) for f in sorted(run.path("runs").glob("*/seed*/gen*/metrics.json"))]
+    run.save_json("summary.json", run.metadata(rows=rows))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    run.write_text("summary.csv", buf.getvalue())
+    run.write_text("summary_by_generation.csv", by_generation(rows))
+
+
+def by_generation(rows: list[dict]) -> str:
+    """Mean and standard deviation over seeds of the headline numbers, per setting and generation (CSV text)."""
+    keys = [k for k in SUMMARY_FIELDS[3:] if any(r[k] is not None for r in rows)]
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["setting"], r["generation"]), []).append(r)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["setting", "generation", "runs"] + [f"{k}_{s}" for k in keys for s in ("mean", "std")])
+    for (setting, g), rs in groups.items():
+        stats = []
+        for k in keys:
+            v = np.array([r[k] for r in rs], dtype=float)
+            stats += [v.mean(), v.std()]
+        w.writerow([setting, g, len(rs)] + [f"{x:.6g}" for x in stats])
+    return buf.getvalue()
+
+
+def load_summary(out: Path) -> tuple[ExperimentConfig, list[dict]]:
+    """The config and summary rows of a finished (or partial) run directory."""
+    path = Path(out) / "summary.json"
+    if not path.exists():
+        raise InvalidArgument("results", "a directory written by 'collapse llm run' (summary.json)", str(out))
+    s = read_result(path)
+    return config_from_dict(s["config"]), s["rows"]

@@ -1,0 +1,292 @@
+"""What every chain of a run shares: the real blocks, the pretrained model, the truth (synthetic world).
+
+Made once per run folder by rank 0 (:func:`open_world`), in two phases so that bad
+input leaves nothing behind:
+
+1. **checks that can fail fast, writing nothing**: the model is loaded (a real one)
+   and its context checked, the corpus read, tokenized and cut into blocks, the
+   synthetic language drawn -- whatever is not on disk yet is built in memory;
+2. **the run is opened** (:class:`collapse.core.runner.Run`: ``OUT/run.json`` holds
+   the config, a resume with another config is refused) and what is missing is
+   written: the blocks, the true language, the pretrained stand-in, the truth's
+   beam search.
+
+Every other rank then reads what rank 0 made (:func:`read_world`), without taking
+the folder's lock and without writing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from collapse.core.runio import as_json, atomic_dir, metadata
+from collapse.core.runner import Run, check_out_dir, read_result
+from collapse.core.validation import InvalidArgument
+from collapse.llm.config import ExperimentConfig
+
+__all__ = ["NAME", "OUTPUTS", "Runtime", "World", "open_world", "read_world", "prepare"]
+
+#: the experiment's name in ``OUT/run.json``
+NAME = "llm"
+#: the top-level outputs of the experiment in its folder: ``force`` deletes exactly these
+OUTPUTS = ("data", "pretrained", "runs", "summary.json", "summary.csv", "summary_by_generation.csv")
+BLOCKS, LANGUAGE, TRUTH_BEAM = "data/blocks.npz", "data/language.npz", "data/truth_beam.npz"
+PRETRAINED = "pretrained"
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    """How to run (not what): free to change between a run and its resume."""
+
+    device: str = "cpu"
+    gen_batch_size: int = 64
+    eval_batch_size: int = 64
+    progress: bool = True
+    threads: int = 0  # torch CPU threads; 0 keeps torch's default
+
+
+@dataclasses.dataclass
+class World:
+    """What every chain of a run shares: tokenizer, the pretrained weights, real blocks, the truth."""
+
+    model: Any
+    tokenizer: Any
+    pretrained_state: dict
+    blocks: dict[str, np.ndarray]
+    language: Any = None  # HiddenMarkovLanguage for the synthetic corpus
+
+
+@dataclasses.dataclass
+class _Draft:
+    """Phase 1's findings, nothing written: the model (real) or the language (synthetic), new blocks."""
+
+    tokenizer: Any
+    model: Any = None
+    language: Any = None
+    blocks: dict[str, np.ndarray] | None = None  # None: on disk already (or made in phase 2)
+    note: str = ""
+
+
+# ---------------------------------------------------------------------------- the entry points
+
+
+def open_world(cfg: ExperimentConfig, out: Path, rt: Runtime, *, force: bool = False) -> tuple[Run, World]:
+    """Rank 0: check what can fail fast, open the run in ``out``, make what is missing; return both.
+
+    Raises
+    ------
+    InvalidArgument
+        Bad input (nothing is written then), or a resume with another config (named).
+    DamagedFile
+        A file of the run that cannot be read back (named).
+    """
+    out = check_out_dir(out)
+    fresh = force or not (out / BLOCKS).exists()
+    draft = _draft(cfg, fresh)
+    run = Run.open(out, NAME, cfg, force=force)
+    _own_outputs(run, force)
+    world = _make_synthetic(cfg, draft, run, rt) if cfg.model == "synthetic" else _make_real(cfg, draft, run)
+    return run, _on_device(world, rt)
+
+
+def read_world(cfg: ExperimentConfig, out: Path, rt: Runtime) -> tuple[Run, World]:
+    """Any other rank, after rank 0's :func:`open_world`: its results read back; no lock taken, nothing written."""
+    run = Run(Path(out), NAME, as_json(cfg))  # a reading view: writes go through rank 0 only
+    draft = _draft(cfg, fresh=False)
+    blocks = _read_blocks(run)
+    if cfg.model == "synthetic":
+        from collapse.llm.model import load_pretrained
+
+        model, tok = load_pretrained(str(run.path(PRETRAINED)))
+        world = World(model=model, tokenizer=tok, pretrained_state={}, blocks=blocks, language=draft.language)
+    else:
+        world = World(model=draft.model, tokenizer=draft.tokenizer, pretrained_state={}, blocks=blocks)
+    return run, _on_device(world, rt)
+
+
+def prepare(cfg: ExperimentConfig, out: Path, rt: Runtime, *, force: bool = False) -> World:
+    """Load or make the real blocks and the pretrained model (cached under ``out``): :func:`open_world`'s world."""
+    return open_world(cfg, out, rt, force=force)[1]
+
+
+def _own_outputs(run: Run, force: bool) -> None:
+    """Record the layout's top-level outputs as the run's; ``force`` also clears a folder of the older layout."""
+    import shutil
+
+    for rel in OUTPUTS:
+        p = run.path(rel)
+        if force and p.is_dir() and not p.is_symlink():  # written before run.json: still the layout's
+            shutil.rmtree(p)
+        elif force and (p.exists() or p.is_symlink()):
+            p.unlink()
+        run.own(rel)
+
+
+def _on_device(world: World, rt: Runtime) -> World:
+    from collapse.llm.model import state_to_cpu
+
+    world.model.to(rt.device)
+    world.pretrained_state = state_to_cpu(world.model)
+    return world
+
+
+# ---------------------------------------------------------------------------- blocks
+
+
+def _draft(cfg: ExperimentConfig, fresh: bool) -> _Draft:
+    return _draft_synthetic(cfg, fresh) if cfg.model == "synthetic" else _draft_real(cfg, fresh)
+
+
+def _checked_blocks(cfg: ExperimentConfig, note: str, blocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The first ``max_blocks`` of every split; a split without one block is bad input."""
+    if cfg.max_blocks:
+        blocks = {k: v[: cfg.max_blocks] for k, v in blocks.items()}
+    for k, v in blocks.items():
+        if len(v) < 1:
+            raise InvalidArgument("data", f"enough text for at least one {cfg.block_size}-token {k} block", note)
+    return blocks
+
+
+def _save_blocks(cfg: ExperimentConfig, run: Run, draft: _Draft) -> None:
+    run.save_npz(BLOCKS, metadata(cfg, note=draft.note), **draft.blocks)
+
+
+def _read_blocks(run: Run) -> dict[str, np.ndarray]:
+    """The real blocks, once complete (:class:`~collapse.core.runner.DamagedFile` if unreadable, by name)."""
+    return read_result(run.path(BLOCKS))[1]
+
+
+# ---------------------------------------------------------------------------- a real model and corpus
+
+
+def _draft_real(cfg: ExperimentConfig, fresh: bool) -> _Draft:
+    from collapse.llm.model import check_context, load_pretrained
+
+    model, tok = load_pretrained(cfg.model)
+    check_context(model, cfg.block_size, cfg.new_tokens)
+    draft = _Draft(tokenizer=tok, model=model)
+    if fresh:
+        _real_blocks(cfg, draft)
+    return draft
+
+
+def _real_blocks(cfg: ExperimentConfig, draft: _Draft) -> None:
+    from collapse.llm.data import SPLITS, build_blocks, load_corpus, tokenize_lines
+
+    corpus = load_corpus(cfg.data)
+    blocks = {s: build_blocks(tokenize_lines(draft.tokenizer, corpus.split(s)), cfg.block_size) for s in SPLITS}
+    draft.note = corpus.note
+    draft.blocks = _checked_blocks(cfg, corpus.note, blocks)
+
+
+def _make_real(cfg: ExperimentConfig, draft: _Draft, run: Run) -> World:
+    if not run.done(BLOCKS):
+        if draft.blocks is None:
+            _real_blocks(cfg, draft)
+        _save_blocks(cfg, run, draft)
+    return World(model=draft.model, tokenizer=draft.tokenizer, pretrained_state={}, blocks=_read_blocks(run))
+
+
+# ---------------------------------------------------------------------------- the synthetic world
+
+
+def _streams(cfg: ExperimentConfig) -> list[np.random.SeedSequence]:
+    """The data seed's streams: 0 the language, 1-3 the splits, 4 the pretraining dynamics, 5 its text and seed."""
+    return np.random.SeedSequence(cfg.data_seed).spawn(6)
+
+
+def _shape(cfg: ExperimentConfig) -> dict[str, Any]:
+    syn = cfg.synthetic
+    return dict(n_words=syn.n_words, n_states=syn.n_states, n_topics=syn.n_topics, topic_tilt=syn.topic_tilt,
+                zipf_exponent=syn.zipf_exponent, mean_line_words=syn.mean_line_words, topic_switch=syn.topic_switch)
+
+
+def _draft_synthetic(cfg: ExperimentConfig, fresh: bool) -> _Draft:
+    from collapse.llm.synthetic import build_tokenizer, make_language
+
+    lang = make_language(np.random.default_rng(_streams(cfg)[0]), **_shape(cfg))
+    draft = _Draft(tokenizer=build_tokenizer(lang.words), language=lang, note="synthetic hidden-Markov language")
+    if fresh:
+        _synthetic_blocks(cfg, draft)
+    return draft
+
+
+def _synthetic_blocks(cfg: ExperimentConfig, draft: _Draft) -> None:
+    from collapse.llm.data import build_blocks, tokenize_lines
+
+    syn, lang, ss = cfg.synthetic, draft.language, _streams(cfg)
+    sizes = {"train": syn.train_tokens, "valid": syn.valid_tokens, "test": syn.test_tokens}
+    blocks = {}
+    for i, (split, n) in enumerate(sizes.items()):
+        lines = lang.sample_lines(n, np.random.default_rng(ss[1 + i]))
+        blocks[split] = build_blocks(tokenize_lines(draft.tokenizer, [lang.line_text(x) for x in lines]),
+                                     cfg.block_size)
+    draft.blocks = _checked_blocks(cfg, draft.note, blocks)
+
+
+def _make_synthetic(cfg: ExperimentConfig, draft: _Draft, run: Run, rt: Runtime) -> World:
+    from collapse.llm.model import load_pretrained
+
+    lang = draft.language
+    if not run.done(BLOCKS):
+        if draft.blocks is None:
+            _synthetic_blocks(cfg, draft)
+        run.save_npz(LANGUAGE, metadata(cfg, note="true language: hidden Markov chain"),
+                     transition=lang.transition, emission=lang.emission, words=np.array(lang.words),
+                     unigram=lang.unigram())  # for readers without the language's code (figures)
+        _save_blocks(cfg, run, draft)  # last: it marks the data complete
+    blocks = _read_blocks(run)
+    if not (run.path(PRETRAINED) / "config.json").exists():  # a folder without it is an interrupted copy
+        _pretrain_standin(cfg, draft, run, rt)
+    if not run.done(TRUTH_BEAM):
+        _truth_beam(cfg, lang, blocks["train"], run)
+    model, tok = load_pretrained(str(run.path(PRETRAINED)))
+    return World(model=model, tokenizer=tok, pretrained_state={}, blocks=blocks, language=lang)
+
+
+def _truth_beam(cfg: ExperimentConfig, lang, train: np.ndarray, run: Run) -> None:
+    """What a perfect generation-0 model would write under the protocol's beam search (no penalty)."""
+    from collapse.llm.groundtruth import data_coverage, truth_beam_search
+
+    blocks = truth_beam_search(lang, train, cfg.new_tokens, cfg.num_beams)
+    run.save_npz(TRUTH_BEAM, metadata(cfg, coverage=data_coverage(lang, blocks)), blocks=blocks)
+
+
+def _pretrain_blocks(cfg: ExperimentConfig, draft: _Draft) -> np.ndarray:
+    """The stand-in's pretraining text: the true words and emissions, other dynamics (``pretrain_mix``)."""
+    from collapse.llm.data import build_blocks, tokenize_lines
+    from collapse.llm.synthetic import make_language
+
+    syn, ss = cfg.synthetic, _streams(cfg)
+    pre_lang = make_language(np.random.default_rng(ss[0]), dynamics_rng=np.random.default_rng(ss[4]),
+                             dynamics_mix=syn.pretrain_mix, **_shape(cfg))
+    lines = pre_lang.sample_lines(syn.pretrain_tokens, np.random.default_rng(ss[5]))
+    return build_blocks(tokenize_lines(draft.tokenizer, [draft.language.line_text(x) for x in lines]),
+                        cfg.block_size)
+
+
+def _pretrain_standin(cfg: ExperimentConfig, draft: _Draft, run: Run, rt: Runtime) -> None:
+    """Train the tiny OPT from scratch on the pretraining corpus; publish its folder atomically."""
+    from collapse.llm.model import quiet_transformers
+    from collapse.llm.train import TrainConfig, fine_tune
+
+    syn, tok = cfg.synthetic, draft.tokenizer
+    blocks = _pretrain_blocks(cfg, draft)
+    seed = int(_streams(cfg)[5].generate_state(1)[0])
+    model = syn.arch.build(len(tok), seed).to(rt.device)
+    n_valid = max(1, len(blocks) // 20)
+    tc = TrainConfig(epochs=syn.pretrain_epochs, lr=syn.pretrain_lr, min_lr=syn.pretrain_lr / 30,
+                     batch_size=32, schedule="step")
+    fine_tune(model, blocks[n_valid:], blocks[:n_valid], tc, seed=seed, device=rt.device,
+              eval_batch_size=rt.eval_batch_size, progress=rt.progress)
+    quiet_transformers()
+
+    def fill(tmp: Path) -> None:
+        model.to("cpu").save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+
+    atomic_dir(run.own(PRETRAINED), fill)
