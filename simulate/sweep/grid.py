@@ -52,7 +52,7 @@ import numpy as np
 from collapse.core.runio import TMP_SUFFIX, atomic_write_bytes, atomic_write_text, file_mode, metadata
 from collapse.core.runner import Run
 from collapse.core.validation import InvalidArgument, check_choice, check_int
-from collapse.simulate.sweep.metrics import FAMILIES
+from collapse.simulate.sweep.metrics import BUILT_IN, FAMILIES, CellFamily
 
 EXECUTORS = ("local", "dask")
 _TOP_KEYS = ("family", "grid", "name", "description")
@@ -77,6 +77,8 @@ class Cell:
 
     family: str
     params: Mapping[str, Any] = dataclasses.field(hash=False)
+    #: the family itself, carried to whichever process runs the cell (not part of its identity)
+    spec: CellFamily | None = dataclasses.field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -99,6 +101,7 @@ class Grid:
     family: str
     axes: Mapping[str, tuple] = dataclasses.field(hash=False)
     name: str = "sweep"
+    spec: CellFamily | None = dataclasses.field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def swept(self) -> tuple[str, ...]:
@@ -107,7 +110,7 @@ class Grid:
     def cells(self) -> list[Cell]:
         """The Cartesian product, in grid-file order (last parameter fastest)."""
         names = list(self.axes)
-        return [Cell(self.family, dict(zip(names, combo))) for combo in itertools.product(*self.axes.values())]
+        return [Cell(self.family, dict(zip(names, combo)), self.spec) for combo in itertools.product(*self.axes.values())]
 
 
 # ---- parsing and validation ----------------------------------------------------------------
@@ -153,14 +156,19 @@ def parse_grid(raw: Mapping[str, Any], *, name: str = "sweep") -> Grid:
     axes.setdefault("seed", (0,))
     for key, spec in params.items():  # defaults, so that spelling a default out changes no hash
         axes.setdefault(key, (spec.default,))
-    grid = Grid(family.name, axes, str(raw.get("name", name)))
+    # a family of the user's travels with the cells (workers have only the built-in table)
+    grid = Grid(family.name, axes, str(raw.get("name", name)), None if family.name in BUILT_IN else family)
     for cell in grid.cells():  # the config classes check the combinations, before anything runs
         _build(cell, where=", ".join(f"{k}={cell.params[k]!r}" for k in grid.swept))
     return grid
 
 
+def _family(cell: Cell) -> CellFamily:
+    return cell.spec if cell.spec is not None else FAMILIES[cell.family]
+
+
 def _build(cell: Cell, where: str = "") -> Any:
-    family = FAMILIES[cell.family]
+    family = _family(cell)
     try:
         return family.build(cell.params)
     except InvalidArgument as exc:
@@ -173,7 +181,7 @@ def _build(cell: Cell, where: str = "") -> Any:
 
 def run_cell(cell: Cell) -> dict[str, Any]:
     """Run one cell and return its result record (pure: writes nothing, runs anywhere)."""
-    family = FAMILIES[cell.family]
+    family = _family(cell)
     config = _build(cell)
     rng = np.random.default_rng(cell.seed_sequence())
     t0 = time.perf_counter()

@@ -48,7 +48,7 @@ from collapse.core.validation import (
 )
 from collapse.simulate.loop import Regime
 
-__all__ = ["FAMILIES", "CellFamily", "Param"]
+__all__ = ["BUILT_IN", "FAMILIES", "CellFamily", "Param", "register_family"]
 
 Metrics = dict[str, float]
 
@@ -293,3 +293,25 @@ _GMM = CellFamily(
 
 #: every family a grid may name
 FAMILIES: dict[str, CellFamily] = {f.name: f for f in (_GAUSSIAN, _GAUSSIAN_ND, _DISCRETE, _KDE, _REGRESSION, _GMM)}
+
+
+def register_family(family: CellFamily) -> CellFamily:
+    """Make ``family`` (a model family of your own) sweepable by name in this process; returns it.
+
+    A grid parsed afterwards may say ``family = "<family.name>"``. The grid's cells carry
+    the :class:`CellFamily` itself to whoever runs them, so worker processes need no
+    registration of their own: Dask pickles it with cloudpickle; the ``local`` executor's
+    processes need its functions importable (defined in a module, not in ``__main__``),
+    or ``workers=1``. A built-in name cannot be replaced.
+    """
+    if not isinstance(family, CellFamily):
+        raise InvalidArgument("family", "a CellFamily", type(family).__name__)
+    if family.name in BUILT_IN:
+        raise InvalidArgument("family.name", "a name that is not a built-in family (" + ", ".join(BUILT_IN) + ")",
+                              family.name)
+    FAMILIES[family.name] = family
+    return family
+
+
+#: the families this package defines (a user's own are added by :func:`register_family`)
+BUILT_IN = tuple(FAMILIES)
