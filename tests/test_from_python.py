@@ -63,12 +63,19 @@ def test_section_has_the_examples():
 
 @pytest.mark.parametrize("line, src", BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
 def test_readme_example_runs(line, src, tmp_path, monkeypatch):
+    from collapse.simulate.sweep import metrics
+
     monkeypatch.chdir(tmp_path)  # examples that write (the sweep) write here
     test = doctest.DocTestParser().get_doctest(src, {"__name__": "__readme__"}, f"README.md:{line}",
                                                str(README), line - 1)
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     out: list[str] = []
-    runner.run(test, out=out.append, clear_globs=True)
+    families = dict(metrics.FAMILIES)
+    try:
+        runner.run(test, out=out.append, clear_globs=True)
+    finally:  # a family the example registers is not left for other tests
+        metrics.FAMILIES.clear()
+        metrics.FAMILIES.update(families)
     assert runner.failures == 0, "".join(out)
     assert runner.tries == len(test.examples) > 0
 
