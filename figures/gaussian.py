@@ -4,6 +4,10 @@ Reads ``gaussian_single.npz`` (written by :mod:`collapse.simulate.experiments.si
 and overlays the exact expectations from :mod:`collapse.analytic`: the root-mean-square
 errors sqrt(E[(mu_n - mu_0)^2]) and sqrt(E[(sigma_n - sigma_0)^2]) (replace), and
 sqrt(E[(mu_n - mu_0)^2]) (accumulate, from the exact moment recursion).
+
+Each sample size M has its own colour and marker: its closed form is a dashed line, the
+simulated RMS over chains markers on top of it, and the 10-90% band of chains a light
+shade; one legend above the panels says which is which.
 """
 
 from __future__ import annotations
@@ -58,17 +62,33 @@ def _theory(config, regime: str, m: int) -> tuple[np.ndarray, np.ndarray | None]
     return _theory_accumulate(config.estimator, m, config.generations), None
 
 
-def _error_lines(ax, gens: np.ndarray, err: np.ndarray, theory: np.ndarray | None, colour: str, m: int,
-                 first: bool) -> None:
-    """One sample size's errors: 10-90% band over chains, chain 0, the RMS, and the closed form."""
+#: draw chain 0's trace under each sample size's lines (off: 4 jagged traces hide the theory lines)
+SHOW_TRACES = False
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _marker_gens(G: int, n: int = 22) -> np.ndarray:
+    """About ``n`` generations spread evenly on the log axis (1..G), where the simulated RMS gets a marker."""
+    return np.unique(np.round(np.geomspace(1, G, n)).astype(int))
+
+
+def _error_lines(ax, gens: np.ndarray, err: np.ndarray, theory: np.ndarray | None, colour: str,
+                 marker: str) -> None:
+    """One sample size's errors in its own colour: 10-90% band over chains, the simulated RMS
+    (markers) and its closed form (dashed line); chain 0's trace only with :data:`SHOW_TRACES`."""
     lo, hi = np.quantile(err[:, 1:], [0.1, 0.9], axis=0)
-    ax.fill_between(gens, lo, hi, color=colour, alpha=0.12, linewidth=0)
-    ax.plot(gens, err[0, 1:], color=colour, alpha=0.45, linewidth=0.6)
-    ax.plot(gens, np.sqrt((err[:, 1:] ** 2).mean(axis=0)), color=colour, linewidth=1.6,
-            label=f"M = {m}: simulated RMS")
+    lo = np.where(lo > 0, lo, np.nan)  # a quantile of |error| at exactly 0 has no place on a log axis
+    ax.fill_between(gens, lo, hi, color=colour, alpha=0.10, linewidth=0)
+    if SHOW_TRACES:
+        ax.plot(gens, err[0, 1:], color=colour, alpha=0.3, linewidth=0.5)
+    rms = np.sqrt((err[:, 1:] ** 2).mean(axis=0))
+    at = _marker_gens(gens[-1]) - 1
+    ax.plot(gens[at], rms[at], linestyle="none", marker=marker, markersize=4, color=colour,
+            markerfacecolor="white", markeredgewidth=1.1)
     if theory is not None:
-        ax.plot(gens, theory[1:], color="black", linestyle="--", linewidth=1.0,
-                label="closed form (RMS)" if first else None)
+        ax.plot(gens, theory[1:], color=colour, linestyle="--", linewidth=1.5)
+    else:  # no closed form: join the markers so the simulated curve still reads as one line
+        ax.plot(gens, rms, color=colour, linewidth=0.8, alpha=0.7)
 
 
 def _label_column(axes, regime: str) -> None:
@@ -80,19 +100,37 @@ def _label_column(axes, regime: str) -> None:
         label(ax, ylabel=f"{name} (units of $\\sigma_0$)", title=f"{regime}: {what}", xscale="log", yscale="log")
     axes[1].set_xlabel("generation n")
     if regime != "replace":
-        axes[1].text(0.02, 0.02, "no closed form for E[sigma_n] when data accumulate",
+        axes[1].text(0.02, 0.02, "no closed form for E[sigma_n] here: a thin line joins the simulated RMS",
                      transform=axes[1].transAxes, fontsize=7, color="0.3")
 
 
 def _regime_column(axes, config, arrays, regime: str) -> None:
-    """One regime: mean errors on ``axes[0]``, std errors on ``axes[1]``, one colour per sample size."""
+    """One regime: mean errors on ``axes[0]``, std errors on ``axes[1]``, one colour and marker per sample size."""
     from collapse.figures.style import PALETTE
 
     gens = np.arange(1, config.generations + 1)
     for j, m in enumerate(config.sample_sizes):
         for ax, err, theory in zip(axes, _errors(arrays, regime, m), _theory(config, regime, m)):
-            _error_lines(ax, gens, err, theory, PALETTE[j % len(PALETTE)], m, first=j == 0)
+            _error_lines(ax, gens, err, theory, PALETTE[j % len(PALETTE)], MARKERS[j % len(MARKERS)])
     _label_column(axes, regime)
+
+
+def _legend(fig, config) -> None:
+    """One legend for the figure: which colour/marker is which sample size, and what each element is."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from collapse.figures.style import PALETTE
+
+    sizes = [Line2D([], [], color=PALETTE[j % len(PALETTE)], linestyle="--", marker=MARKERS[j % len(MARKERS)],
+                    markerfacecolor="white", markersize=5, label=f"M = {m}")
+             for j, m in enumerate(config.sample_sizes)]
+    kinds = [Line2D([], [], color="0.2", linestyle="--", label="closed form (RMS)"),
+             Line2D([], [], color="0.2", linestyle="none", marker="o", markerfacecolor="white",
+                    label=f"simulated RMS over {config.chains} chains"),
+             Patch(color="0.2", alpha=0.15, label="10-90% of chains")]
+    fig.legend(handles=sizes + kinds, loc="upper center", bbox_to_anchor=(0.5, 0.965),
+               ncol=len(sizes) + len(kinds), frameon=False, fontsize=8.5)
 
 
 def draw(results_dir: Path, out_dir: Path) -> list[Path]:
@@ -101,13 +139,14 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
 
     config, arrays = load_single_gaussian(Path(results_dir) / RESULTS)
     n = len(config.regimes)
-    fig, axes = figure(2, n, figsize=(5.2 * n, 7.2), sharex=True, squeeze=False)
+    fig, axes = figure(2, n, figsize=(5.2 * n, 7.6), sharex=True, squeeze=False)
     for col, regime in enumerate(config.regimes):
         _regime_column(axes[:, col], config, arrays, regime)
-    axes[0, 0].legend(loc="upper left", ncol=1)
-    return finish(fig, out_dir, "gaussian_single", fontsize=10,
+    _legend(fig, config)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    return finish(fig, out_dir, "gaussian_single", fontsize=10, tight=False, y=0.995,
                   title=(f"Single Gaussian refitted over {config.generations} generations ({config.estimator} "
-                         f"variance, {config.chains} chains; shaded: 10-90% of chains; thin: one chain)"))
+                         f"variance, {config.chains} chains)"))
 
 
 def describe(results_dir: Path):

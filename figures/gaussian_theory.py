@@ -33,20 +33,30 @@ _PANELS = (("w2sq", "E_W2sq", r"$E[W_2^2]$ to generation 0 ($\sigma_0^2$)"),
           ("dmu2", "Var_mu", r"$\mathrm{Var}[\mu_n]$ ($\sigma_0^2$)"))
 
 
+#: the statistics drawn on a log axis (their bands are drawn in log space, so they never reach 0)
+_LOG = ("sigma",)
+
+
 def _moment_panel(ax, config, arrays, stat: str, key: str, ylabel: str) -> None:
-    """One statistic against generation: simulated 99.9% band and closed form, for each estimator."""
-    from collapse.figures.style import ESTIMATOR_COLOURS, label
+    """One statistic against generation: simulated 99.9% band and closed form, for each estimator
+    (on a log axis, the band in log space: :func:`collapse.figures.style.log_band`)."""
+    from collapse.figures.style import ESTIMATOR_COLOURS, Z999, label, log_band
 
     gens = np.arange(config.generations + 1)
+    log = stat in _LOG
     for est in ("unbiased", "mle"):
         c = ESTIMATOR_COLOURS[est]
         mean, se = arrays[f"{est}_{stat}_mean"], arrays[f"{est}_{stat}_se"]
-        ax.fill_between(gens, mean - 3.29 * se, mean + 3.29 * se, color=c, alpha=0.25, linewidth=0,
-                        label=f"{est}: simulated, 99.9% CI")
+        lo, hi = log_band(mean, se, Z999) if log else (mean - Z999 * se, mean + Z999 * se)
+        ax.fill_between(gens, lo, hi, color=c, alpha=0.25, linewidth=0,
+                        label=f"{est}: simulated, 99.9% CI" + (" (log space)" if log else ""))
         ax.plot(gens, _closed(est, key, config.samples, gens), color=c, linestyle="--", linewidth=1.4,
                 label=f"{est}: closed form")
     ax.axvline(config.samples, color="0.5", linestyle=":", linewidth=1)
-    label(ax, "generation n", ylabel)
+    label(ax, "generation n", ylabel, yscale="log" if log else None)
+    if log:
+        ax.text(0.98, 0.98, "band in log space:\nmean x exp(+-3.29 SE/mean)", transform=ax.transAxes,
+                fontsize=7, ha="right", va="top", color="0.3")
 
 
 def _note_rare_chains(ax, m: int) -> None:
@@ -67,7 +77,6 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
     for ax, (stat, key, ylabel) in zip(axes, _PANELS):
         _moment_panel(ax, config, arrays, stat, key, ylabel)
     _note_rare_chains(axes[2], config.samples)
-    axes[1].set_yscale("log")
     axes[0].legend(loc="upper left")
     return finish(fig, out_dir, "gaussian_theory", fontsize=10,
                   title=f"1-D Gaussian chain, M = {config.samples} samples per generation, {config.chains} chains")

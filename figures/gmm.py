@@ -1,6 +1,10 @@
 """Supplementary Material, Gaussian mixture: scatter panels and L2 distance to generation 0.
 
-Reads ``gmm.npz`` (written by :func:`simulate.experiments.run_gmm`).
+Reads ``gmm.npz`` (written by :func:`simulate.experiments.run_gmm`). EM's components are
+exchangeable, so the scatter panels colour a component by a slot that follows it from
+generation to generation (:func:`component_order`, from the saved means and covariances
+of every generation), not by the index EM happened to give it. ``k`` is the component
+index throughout; generations are ``n``.
 """
 
 from __future__ import annotations
@@ -21,12 +25,75 @@ def _load(results_dir: Path):
     return load_npz(Path(results_dir) / RESULTS)
 
 
-def _scatter_panel(ax, generation: int, x: np.ndarray, labels: np.ndarray) -> None:
-    """One generation's samples, coloured by mixture component, on the square [-4, 4]^2."""
+def _sqrt_psd(covs: np.ndarray) -> np.ndarray:
+    """Symmetric square roots of stacked covariance matrices (..., d, d)."""
+    w, v = np.linalg.eigh(covs)
+    return np.einsum("...ij,...j,...kj->...ik", v, np.sqrt(np.clip(w, 0.0, None)), v)
+
+
+def _matching(prev_mu: np.ndarray, cur_mu: np.ndarray, prev_root=None, cur_root=None) -> np.ndarray:
+    """The permutation ``p`` with ``cur[p[j]]`` the component closest to ``prev[j]``: least total
+    ``|mu - mu'|^2 + |Sigma^(1/2) - Sigma'^(1/2)|_F^2`` (a squared 2-Wasserstein distance between the
+    Gaussians when their covariances commute; the mean term alone without roots), one-to-one, so two
+    components never share a colour."""
+    from scipy.optimize import linear_sum_assignment
+
+    cost = ((prev_mu[:, None, :] - cur_mu[None, :, :]) ** 2).sum(-1)
+    if prev_root is not None:
+        cost = cost + ((prev_root[:, None] - cur_root[None, :]) ** 2).sum((-2, -1))
+    rows, cols = linear_sum_assignment(cost)
+    return cols[np.argsort(rows)]
+
+
+def component_order(means: np.ndarray, covs: np.ndarray | None = None, tol: float = 1e-9) -> np.ndarray:
+    """Colour slots of one chain's components, matched across generations: ``(G+1, K)`` ints.
+
+    ``means`` : (G+1, K, d) and ``covs`` (G+1, K, d, d), optional: the chain's fitted
+    components at every generation. EM components are exchangeable (which one is
+    "component 0" can change from one refit to the next), so slot ``k`` follows one
+    component through the chain: at the first generation whose components are apart
+    (generation 0 is one blob written as K equal components) the slots take the components
+    in order of their means (first coordinate, then the next); every other generation's
+    component in slot ``k`` is the one closest (:func:`_matching`: mean, and shape when
+    ``covs`` is given) to slot ``k``'s component one generation before (after, going back).
+    The result does not depend on how the saved arrays order the components.
+    ``order[g, k]`` is the index, in generation g's arrays, of the component in slot k.
+    """
+    means = np.asarray(means, dtype=float)
+    n_gens, K = means.shape[:2]
+    roots = _sqrt_psd(np.asarray(covs, dtype=float)) if covs is not None else None
+
+    def match(g_from: int, g: int) -> np.ndarray:
+        o = order[g_from]
+        if roots is None:
+            return _matching(means[g_from][o], means[g])
+        return _matching(means[g_from][o], means[g], roots[g_from][o], roots[g])
+
+    order = np.empty((n_gens, K), dtype=int)
+    gaps = [min((float(np.sum((m[i] - m[k]) ** 2)) for i in range(K) for k in range(i)), default=np.inf)
+            for m in means]
+    g0 = next((g for g in range(n_gens) if gaps[g] > tol), 0)
+    order[g0] = np.lexsort(means[g0].T[::-1])
+    for g in range(g0 + 1, n_gens):
+        order[g] = match(g - 1, g)
+    for g in range(g0 - 1, -1, -1):
+        order[g] = match(g + 1, g)
+    return order
+
+
+def slots_of(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Each sample's colour slot: its component label mapped through ``order`` (K,) of its generation."""
+    slot = np.empty_like(order)
+    slot[order] = np.arange(order.size)
+    return slot[np.asarray(labels, dtype=int)]
+
+
+def _scatter_panel(ax, generation: int, x: np.ndarray, slots: np.ndarray, K: int) -> None:
+    """One generation's samples, coloured by component slot k, on the square [-4, 4]^2."""
     from collapse.figures.style import PALETTE
 
-    for k in np.unique(labels):
-        ax.scatter(*x[labels == k].T, s=2, color=PALETTE[int(k) % len(PALETTE)], alpha=0.6, linewidths=0)
+    for k in range(K):
+        ax.scatter(*x[slots == k].T, s=2, color=PALETTE[k % len(PALETTE)], alpha=0.6, linewidths=0)
     ax.set_title(f"generation {generation}")
     ax.set_aspect("equal")
     ax.set_xlim(-4, 4)
@@ -34,36 +101,52 @@ def _scatter_panel(ax, generation: int, x: np.ndarray, labels: np.ndarray) -> No
 
 
 def _draw_panels(a, out_dir: Path) -> list[Path]:
-    """``gmm_panels``: chain 0's samples at each saved generation, one panel each."""
-    from collapse.figures.style import figure, finish
+    """``gmm_panels``: chain 0's samples at each saved generation, one panel each, a component
+    keeping its colour from panel to panel (:func:`component_order`)."""
+    from matplotlib.lines import Line2D
+
+    from collapse.figures.style import PALETTE, figure, finish
 
     gens, px, pl = a["panel_gens"], a["panel_x"], a["panel_labels"]
+    K = a["means"].shape[2]
+    order = component_order(a["means"][0], a["covs"][0])
     fig, axes = figure(1, len(gens), figsize=(2.3 * len(gens), 2.6), sharex=True, sharey=True)
-    for ax, g, x, lab in zip(np.atleast_1d(axes), gens, px[:, 0], pl[:, 0]):
-        _scatter_panel(ax, g, x, lab)
-    return finish(fig, out_dir, "gmm_panels", tight=False,
-                  title="GMM chain 0: 1000 samples of each generation's mixture, coloured by component", y=1.04)
+    axes = np.atleast_1d(axes)
+    for ax, g, x, lab in zip(axes, gens, px[:, 0], pl[:, 0]):
+        _scatter_panel(ax, int(g), x, slots_of(lab, order[int(g)]), K)
+    handles = [Line2D([], [], linestyle="none", marker="o", color=PALETTE[k % len(PALETTE)],
+                      label=f"component k = {k + 1}") for k in range(K)]
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.01), ncol=K, frameon=False)
+    return finish(fig, out_dir, "gmm_panels", tight=False, y=1.17,
+                  title=(f"GMM chain 0: {px.shape[2]} samples of each generation's mixture\ncolour: component k, "
+                         "followed from generation to generation (nearest mean and shape)"))
 
 
-def _per_chain_panel(ax, gens: np.ndarray, values: np.ndarray, colour: str, median_label: str) -> None:
-    """One thin line per chain (rows of ``values``) and their median in black, log scale."""
+def _per_chain_panel(ax, gens: np.ndarray, values: np.ndarray, median_label: str) -> None:
+    """One thin grey line per chain (rows of ``values``) and their median in black, log scale.
+
+    Grey, not a palette colour: in gmm_panels the palette colours name components.
+    """
     for c in range(values.shape[0]):
-        ax.plot(gens, values[c], color=colour, alpha=0.3, linewidth=0.7)
+        ax.plot(gens, values[c], color="0.55", alpha=0.5, linewidth=0.7,
+                label=f"each of {values.shape[0]} chains" if c == 0 else None)
     ax.plot(gens, np.median(values, axis=0), color="black", linewidth=1.6, label=median_label)
     ax.set_yscale("log")
 
 
 def _draw_l2(a, out_dir: Path) -> list[Path]:
     """``gmm_l2``: L2 distance to generation 0, and the per-component spread, per chain."""
-    from collapse.figures.style import PALETTE, figure, finish, label
+    from collapse.figures.style import figure, finish, label
 
     l2, std = a["l2"], a["std"]
     G = l2.shape[1] - 1
     fig, axes = figure(1, 2, figsize=(11, 3.8))
-    _per_chain_panel(axes[0], np.arange(1, G + 1), l2[:, 1:], PALETTE[0], f"median of {l2.shape[0]} chains")
-    label(axes[0], "generation", "$\\|f_k - f_0\\|_{L_2}$ (closed form)", "L2 distance to generation 0", legend=True)
-    _per_chain_panel(axes[1], np.arange(G + 1), std.mean(axis=2), PALETTE[1], "median")  # mean over components
-    label(axes[1], "generation", "per-component std $\\sqrt{\\mathrm{tr}\\,\\Sigma_k/2}$",
+    _per_chain_panel(axes[0], np.arange(1, G + 1), l2[:, 1:], f"median of {l2.shape[0]} chains")
+    label(axes[0], "generation $n$", "$\\|f_n - f_0\\|_{L_2}$ (closed form)", "L2 distance to generation 0",
+          legend=True)
+    # the spread averaged over components k, per chain
+    _per_chain_panel(axes[1], np.arange(G + 1), std.mean(axis=2), f"median of {std.shape[0]} chains")
+    label(axes[1], "generation $n$", "component std $\\sqrt{\\mathrm{tr}\\,\\Sigma_k/2}$, mean over $k$",
           "component spread collapses", legend=True)
     return finish(fig, out_dir, "gmm_l2")
 

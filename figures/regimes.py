@@ -34,15 +34,17 @@ def _fixed_points(m: int, gammas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _mixing_panel(ax, cfg, a) -> None:
     """Stationary E[(mu - mu_0)^2] and E[sigma^2] against gamma: fixed points and the simulated chain."""
-    from collapse.figures.style import PALETTE, label
+    from collapse.figures.style import PALETTE, Z999, label, log_yerr
 
     grid = np.arange(2, int(0.95 * cfg.samples) + 1) / cfg.samples  # gamma M real points, an integer >= 2
     d, v = _fixed_points(cfg.samples, grid)
     ax.plot(grid, d, color=PALETTE[0], label=r"$E[(\mu-\mu_0)^2]$: fixed point")
     ax.plot(grid, v, color=PALETTE[1], label=r"$E[\sigma^2]$: fixed point")
     for key, c in (("dmu2", PALETTE[0]), ("sigma2", PALETTE[1])):
-        ax.errorbar(a["mix_gamma"], a[f"mix_{key}"], yerr=3.29 * a[f"mix_{key}_se"], fmt="o", color=c, ms=4,
-                    capsize=2, label=f"simulated after {cfg.mix_generations} generations" if key == "dmu2" else None)
+        ax.errorbar(a["mix_gamma"], a[f"mix_{key}"], yerr=log_yerr(a[f"mix_{key}"], a[f"mix_{key}_se"], Z999),
+                    fmt="o", color=c, ms=4, capsize=2,
+                    label=(f"simulated after {cfg.mix_generations} generations,\n99.9% CI in log space (never 0)"
+                           if key == "dmu2" else None))
     label(ax, r"fraction $\gamma$ of fresh real data per generation", r"stationary value ($\sigma_0^2$)",
           f"fresh real data keep the chain near p_0 (M = {cfg.samples}, unbiased)",
           xscale="log", yscale="log", legend=True)
@@ -51,7 +53,7 @@ def _mixing_panel(ax, cfg, a) -> None:
 def _accumulate_panel(ax, cfg, a) -> None:
     """E[(mu_n - mu_0)^2] against generation, replace against accumulate: closed forms, bound and simulation."""
     from collapse.analytic import numeric as N
-    from collapse.figures.style import PALETTE, THEORY_STYLE, label
+    from collapse.figures.style import PALETTE, THEORY_STYLE, Z999, label, log_yerr
 
     gens = a["acc_gens"]
     m = cfg.acc_samples
@@ -61,10 +63,12 @@ def _accumulate_panel(ax, cfg, a) -> None:
             label="accumulate: exact recursion")
     ax.axhline(np.pi**2 / 6 / m, **THEORY_STYLE, label=r"bound $\pi^2\sigma_0^2/(6M)$")
     for regime, c in (("replace", PALETTE[3]), ("accumulate", PALETTE[2])):
-        ax.errorbar(gens[1:], a[f"{regime}_dmu2"][1:], yerr=3.29 * a[f"{regime}_dmu2_se"][1:], fmt="o", ms=3,
-                    color=c, capsize=0, alpha=0.7)
+        mean = a[f"{regime}_dmu2"][1:]
+        ax.errorbar(gens[1:], mean, yerr=log_yerr(mean, a[f"{regime}_dmu2_se"][1:], Z999), fmt="o", ms=3,
+                    color=c, capsize=0, alpha=0.7,
+                    label="simulated, 99.9% CI in log space (never 0)" if regime == "replace" else None)
     label(ax, "generation n", r"$E[(\mu_n-\mu_0)^2]$ ($\sigma_0^2$)",
-          f"accumulating data bounds the error (M = {m}; dots: simulation, 99.9% CI)",
+          f"accumulating data bounds the error (M = {m}; dots: simulation)",
           xscale="log", yscale="log", legend=True)
 
 

@@ -104,17 +104,28 @@ def _checked_rows(run_dir: str | Path, metric: str, x: str, hue: str | None) -> 
     return rows, params
 
 
-def _draw_lines(ax, lines: dict[Any, dict[str, list]], hue: str | None, labels: list[str] | None) -> None:
+def _yerr(mean: list[float], se: list[float], log: bool):
+    """Error bars of +-1 standard error (0 where there is none); on a log axis drawn in log space
+    (mean x exp(-+ SE/mean), :func:`collapse.figures.style.log_yerr`), so a lower end never reaches 0."""
+    from collapse.figures.style import log_yerr
+
+    se = [0.0 if s is None or math.isnan(s) else s for s in se]
+    return log_yerr(mean, se, 1.0) if log else se
+
+
+def _draw_lines(ax, lines: dict[Any, dict[str, list]], hue: str | None, labels: list[str] | None,
+                logy: bool = False) -> None:
     """Means with error bars, one colour per hue value, and the closed form dashed where there is one.
 
-    ``labels``: the x values in axis order when ``x`` is categorical (None when numeric).
+    ``labels``: the x values in axis order when ``x`` is categorical (None when numeric);
+    ``logy``: the y axis will be logarithmic (error bars drawn in log space).
     """
     from collapse.figures.style import PALETTE, THEORY_STYLE
 
     for j, (h, line) in enumerate(lines.items()):
         xs = [labels.index(str(v)) for v in line["x"]] if labels is not None else line["x"]
         colour = PALETTE[j % len(PALETTE)]
-        ax.errorbar(xs, line["mean"], yerr=[0 if math.isnan(s) else s for s in line["se"]], marker="o",
+        ax.errorbar(xs, line["mean"], yerr=_yerr(line["mean"], line["se"], logy), marker="o",
                     markersize=4, capsize=2, color=colour, label=f"{hue} = {h}" if hue else "simulated")
         if any(t is not None for t in line["theory"]):
             pts = [(a, t) for a, t in zip(xs, line["theory"]) if t is not None]
@@ -153,8 +164,11 @@ def plot_sweep(run_dir: str | Path, metric: str, x: str, *, hue: str | None = No
     categorical = not all(isinstance(v, (int, float)) for v in xvalues)
     labels = sorted({str(v) for v in xvalues}) if categorical else None
     fig, ax = figure(figsize=(5.6, 3.9))
-    _draw_lines(ax, lines, hue, labels)
-    _set_scales(ax, xvalues, [m for line in lines.values() for m in line["mean"]], labels)
-    label(ax, x, metric, _title(rows, params, metric, x, hue), legend=True)
+    means = [m for line in lines.values() for m in line["mean"]]
+    logy = _log_scale(means)
+    _draw_lines(ax, lines, hue, labels, logy)
+    _set_scales(ax, xvalues, means, labels)
+    label(ax, x, metric, _title(rows, params, metric, x, hue))
+    ax.legend(title="error bars: +-1 SE" + (", in log space" if logy else ""), title_fontsize=8)
     stem = f"sweep_{metric}_vs_{x}" + (f"_by_{hue}" if hue else "")
     return finish(fig, Path(out_dir) if out_dir is not None else Path(run_dir), stem, tight=False)

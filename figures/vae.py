@@ -1,7 +1,10 @@
 """Supplementary Material, VAE: sample grids per generation and latent-mean histograms.
 
 Reads ``vae.npz`` (written by :func:`simulate.vae.run_vae`): the latent means are
-those of each generation's samples under the generation-0 encoder.
+those of each generation's samples under the generation-0 encoder. Titles say which data
+the run used (``meta["data"]``: MNIST, or the embedded 8x8 digits, "not MNIST"). The
+paper's MNIST values are set beside this run's only as ratios to their generation 0:
+the two encoders' latent scales are not comparable.
 """
 
 from __future__ import annotations
@@ -34,6 +37,25 @@ def _load(results_dir: Path):
     return load_npz(Path(results_dir) / RESULTS)
 
 
+def data_name(meta: dict) -> str:
+    """What the run trained on, for titles: "MNIST", or the embedded digits said not to be MNIST.
+
+    From the saved meta's ``data`` (written by :func:`collapse.simulate.experiments.vae.run_vae`:
+    "mnist" or "sklearn digits 8x8 at SxS"), else from whether its config named an MNIST folder.
+    """
+    data = str(meta.get("data") or "")
+    mnist = data.lower() == "mnist" if data else bool((meta.get("config") or {}).get("mnist"))
+    if mnist:
+        return "MNIST"
+    side = (meta.get("config") or {}).get("side", 8)
+    shown = "" if side in (None, 8) else f", upsampled to {side}x{side}"
+    return f"8x8 digits (scikit-learn{shown}), not MNIST"
+
+
+def _is_mnist(meta: dict) -> bool:
+    return data_name(meta) == "MNIST"
+
+
 def _draw_samples(meta: dict, a, out_dir: Path) -> list[Path]:
     """``vae_samples``: a tile of real images, then one tile of samples per generation."""
     from collapse.figures.style import figure, finish
@@ -47,7 +69,7 @@ def _draw_samples(meta: dict, a, out_dir: Path) -> list[Path]:
     for ax in axes:
         ax.set_axis_off()
     return finish(fig, out_dir, "vae_samples", tight=False,
-                  title=f"VAE samples per generation ({meta.get('data', '')})", y=1.02)
+                  title=f"VAE samples per generation: {data_name(meta)}", y=1.02)
 
 
 def _histogram_panel(ax, lat: np.ndarray) -> None:
@@ -58,39 +80,62 @@ def _histogram_panel(ax, lat: np.ndarray) -> None:
     # and would hide the shrinkage under a spike at 0)
     spread = lat[0].std(axis=0)
     active = np.flatnonzero(spread >= 0.25 * spread.max())
-    edges = np.linspace(-3, 3, 91)
-    for g in range(lat.shape[0]):
-        ax.hist(lat[g][:, active].ravel(), bins=edges, density=True, histtype="step", linewidth=1.4,
+    values = [lat[g][:, active].ravel() for g in range(lat.shape[0])]
+    # a symmetric range that holds nearly all of every generation's values (the latent scale
+    # differs from one data set and network to the next)
+    reach = max(float(np.quantile(np.abs(v), 0.999)) for v in values)
+    reach = reach if np.isfinite(reach) and reach > 0 else 3.0
+    edges = np.linspace(-1.05 * reach, 1.05 * reach, 91)
+    for g, v in enumerate(values):
+        ax.hist(v, bins=edges, density=True, histtype="step", linewidth=1.4,
                 color=PALETTE[g % len(PALETTE)], label=f"generation {g}")
     label(ax, f"latent mean under the generation-0 encoder ({active.size} active of {lat.shape[2]} dims)",
           "density", "latent means of each generation's samples", legend=True)
 
 
 def _spread_panel(ax, std: np.ndarray, real_std: float) -> None:
-    """Std of the latent means per generation: this run, its real data, and the paper's MNIST values."""
+    """This run's std of the latent means per generation, in its own units, beside its real data's."""
     from collapse.figures.style import PALETTE, label
 
     G = std.size
-    ax.plot(np.arange(G), std, "o-", color=PALETTE[0], label="this run (all dims)")
-    ax.axhline(real_std, color="0.5", linestyle=":", label="real data (this run)")
-    ax.plot(np.arange(len(PAPER_LATENT_STD)), PAPER_LATENT_STD, "s--", color="black", label="paper (MNIST)")
-    ax.set_xticks(np.arange(max(G, len(PAPER_LATENT_STD))))
-    label(ax, "generation", "std of latent means", "spread of the latent means", legend=True)
+    ax.plot(np.arange(G), std, "o-", color=PALETTE[0], label="generation g's samples")
+    ax.axhline(real_std, color="0.5", linestyle=":", label="real data (same encoder)")
+    ax.set_xticks(np.arange(G))
+    ax.set_ylim(0, 1.15 * max(float(np.max(std)), real_std))
+    label(ax, "generation g", "std of latent means", "this run, in its generation-0 encoder's units", legend=True)
 
 
-def _draw_latents(a, out_dir: Path) -> list[Path]:
-    """``vae_latents``: latent-mean histograms per generation beside their spread."""
+def _relative_panel(ax, std: np.ndarray, mnist: bool) -> None:
+    """Std of the latent means divided by its generation-0 value: this run against the paper's MNIST
+    sequence. Only the ratio is set side by side: the two encoders' latent scales differ."""
+    from collapse.figures.style import PALETTE, label
+
+    paper = np.asarray(PAPER_LATENT_STD)
+    ours = "this run: MNIST" if mnist else "this run: 8x8 digits"
+    ax.plot(np.arange(std.size), std / std[0], "o-", color=PALETTE[0], label=ours)
+    ax.plot(np.arange(paper.size), paper / paper[0], "s--", color="black", label="paper (MNIST)")
+    ax.set_xticks(np.arange(max(std.size, paper.size)))
+    ax.set_ylim(0, 1.1)
+    label(ax, "generation g", "std of latent means / its generation-0 value",
+          "relative shrinkage (each sequence / its generation 0)", legend=True)
+
+
+def _draw_latents(meta: dict, a, out_dir: Path) -> list[Path]:
+    """``vae_latents``: latent-mean histograms per generation, this run's spread in its own units,
+    and the spread relative to generation 0 beside the paper's (the only comparable quantity)."""
     from collapse.figures.style import figure, finish
 
-    fig, (ax, ax2) = figure(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1.6, 1]})
-    _histogram_panel(ax, a["latent_means"])
-    _spread_panel(ax2, a["latent_std"], float(a["real_latent_std"]))
-    return finish(fig, out_dir, "vae_latents")
+    data = data_name(meta)
+    fig, axes = figure(1, 3, figsize=(15, 4.2), gridspec_kw={"width_ratios": [1.5, 1, 1]})
+    _histogram_panel(axes[0], a["latent_means"])
+    _spread_panel(axes[1], np.asarray(a["latent_std"], dtype=float), float(a["real_latent_std"]))
+    _relative_panel(axes[2], np.asarray(a["latent_std"], dtype=float), _is_mnist(meta))
+    return finish(fig, out_dir, "vae_latents", title=f"VAE latent means per generation: {data}", fontsize=11)
 
 
 def draw(results_dir: Path, out_dir: Path) -> list[Path]:
     meta, a = _load(results_dir)
-    return _draw_samples(meta, a, out_dir) + _draw_latents(a, out_dir)
+    return _draw_samples(meta, a, out_dir) + _draw_latents(meta, a, out_dir)
 
 
 def describe(results_dir: Path):
@@ -98,7 +143,7 @@ def describe(results_dir: Path):
 
     meta, a = _load(results_dir)
     std = a["latent_std"]
-    mnist = bool((meta.get("config") or {}).get("mnist"))
+    mnist = _is_mnist(meta)
     return Description(
         paper=("VAEs trained on the previous generation's samples forget the tails: the latent means of each "
                "generation's samples under the first encoder concentrate (std 0.674, 0.608, 0.527, 0.468, 0.433 on "
