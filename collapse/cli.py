@@ -10,7 +10,10 @@ nothing heavy at module level: the handler imports what it needs when it runs,
 so ``collapse --help`` starts in a fraction of a second.
 
 A handler returns an exit status. :class:`collapse.core.validation.InvalidArgument`
-becomes ``collapse: error: <message>`` and exit status 2, never a traceback.
+becomes ``collapse: error: <message>`` and exit status 2, never a traceback; so does a
+missing module of an optional extra (:data:`EXTRAS`), with the pip command that installs
+it. The options common to many commands (``--seed``, ``--out``, ``--json``...) are defined
+once, in :mod:`collapse.commands._options`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ GROUPS = {
     "simulate": "simulate a model family's generational chain and save the results",
     "figures": "draw a paper figure from saved results (see --list)",
     "bench": "benchmarks, reported as speed ratios against a reference in the same run",
+}
+
+#: top-level module -> the optional extra of pyproject.toml that installs it
+EXTRAS = {
+    "torch": "llm", "transformers": "llm", "tokenizers": "llm", "safetensors": "llm", "datasets": "llm",
+    "huggingface_hub": "llm",
+    "dask": "sweep", "distributed": "sweep",
 }
 
 
@@ -63,9 +73,43 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidArgument as exc:
         print(f"collapse: error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        extra, module = _missing_extra(exc)
+        if extra is None:
+            raise
+        print(f"collapse: error: {_command(parser, args)} needs the '{extra}' extra: "
+              f"pip install 'collapse-toolkit[{extra}]' (missing module {module})", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("collapse: interrupted; finished results are kept, rerun the command to resume", file=sys.stderr)
         return 130
+
+
+def _missing_extra(exc: ModuleNotFoundError) -> tuple[str | None, str]:
+    """(extra, module) when ``exc`` is an optional extra's module that is not installed, else (None, name)."""
+    import importlib.util
+
+    module = (exc.name or "").partition(".")[0]
+    extra = EXTRAS.get(module)
+    if extra is None:
+        return None, module
+    try:
+        installed = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a module set to None in sys.modules, or a broken one
+        installed = False
+    return (None if installed else extra), module  # installed: a broken install, keep the traceback
+
+
+def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """The subcommand that ran, as typed: ``llm run``, ``simulate vae``."""
+    words = []
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        name = getattr(args, subs[0].dest, None) if subs else None
+        if name is None:
+            return " ".join(words) or parser.prog
+        words.append(name)
+        parser = subs[0].choices[name]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -103,4 +103,4 @@ def describe(results_dir: Path):
 FIGURES = [FigureSpec(
     name="regimes", title="fresh real data (fixed points against gamma) and accumulate against replace",
     paper="'Theoretical intuition' (the mixing model); Supplementary single-Gaussian accumulate variant",
-    command="collapse figures regimes --run runs/gaussian", draw=draw, results=RESULTS, describe=describe)]
+    command="collapse figures regimes --out runs/gaussian", draw=draw, results=RESULTS, describe=describe)]

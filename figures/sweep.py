@@ -35,7 +35,7 @@ def read_summary(run_dir: str | Path) -> list[dict[str, Any]]:
     """The rows of ``run_dir/summary.csv``, numbers parsed."""
     path = Path(run_dir) / "summary.csv"
     if not path.exists():
-        raise InvalidArgument("--run", "a sweep run folder holding summary.csv (run `collapse sweep` first)",
+        raise InvalidArgument("--out", "a sweep run folder holding summary.csv (run `collapse sweep` first)",
                               str(run_dir))
     with path.open(newline="", encoding="utf-8") as fh:
         return [{k: _value(v) for k, v in row.items()} for row in csv.DictReader(fh)]
@@ -79,7 +79,7 @@ def _columns(run_dir: Path, rows: list[dict[str, Any]]) -> tuple[list[str], list
 
     grid = run_dir / "grid.json"
     if not grid.exists():
-        raise InvalidArgument("--run", "a sweep run folder holding grid.json", str(run_dir))
+        raise InvalidArgument("--out", "a sweep run folder holding grid.json", str(run_dir))
     params = list(json.loads(grid.read_text(encoding="utf-8"))["axes"])
     skip = {"key", "family", "wall_s", *params}
     metrics = [c for c in rows[0] if c not in skip and not c.endswith("_se") and not c.startswith("theory_")]
@@ -95,7 +95,7 @@ def _checked_rows(run_dir: str | Path, metric: str, x: str, hue: str | None) -> 
     """The summary's rows and parameters, once ``metric``, ``x`` and ``hue`` are known to be among them."""
     rows = read_summary(run_dir)
     if not rows:
-        raise InvalidArgument("--run", "a summary with at least one finished cell", str(run_dir))
+        raise InvalidArgument("--out", "a summary with at least one finished cell", str(run_dir))
     params, metrics = _columns(Path(run_dir), rows)
     check_choice("--metric", metric, metrics)
     check_choice("--x", x, params)

@@ -39,7 +39,7 @@ Command line::
     collapse llm run                    # offline preset: 5 seeds, 10 generations, 512 blocks
     collapse llm run --preset paper     # facebook/opt-125m on WikiText-2 (hub; a GPU: --device cuda)
     collapse llm run --model DIR --data WIKITEXT_DIR   # local model and local WikiText-2 files
-    collapse figures llm --results results/llm
+    collapse figures llm --out results/llm
     collapse bench llm
 
 Rerunning the same command resumes; other options on the same ``--out`` are

@@ -89,7 +89,7 @@ def run_quick(out_dir: Path, seed: int = 0, *, device: str = "cpu", progress: bo
     """The ``quick`` preset (both settings and the ablation, 6 generations, seeds ``seed``, ``seed+1``).
 
     Resumable: call it again on the same ``out_dir`` to continue. Returns the
-    path of ``summary.json``; ``collapse figures llm --results out_dir`` draws it.
+    path of ``summary.json``; ``collapse figures llm --out out_dir`` draws it.
     """
     cfg = preset("quick", seeds=(int(seed), int(seed) + 1))
     return run(cfg, Path(out_dir), Runtime(device=device, progress=progress, threads=1), force=force)

@@ -1,4 +1,7 @@
-"""argparse types that reject bad values with 'expected X, got Y' (exit status 2)."""
+"""argparse types that reject bad values with 'expected X, got Y' (exit status 2).
+
+The common options themselves (--seed, --out, ...) are in :mod:`collapse.commands._options`.
+"""
 
 from __future__ import annotations
 
@@ -40,11 +43,6 @@ positive_float = _float_type(lambda v: v > 0, "a finite number > 0", "positive_f
 #: a number strictly between 0 and 1 (a fraction of the data, say)
 open_fraction = _float_type(lambda v: 0 < v < 1, "a number in (0, 1)", "open_fraction")
 finite_float = _float_type(lambda v: True, "a finite number", "finite_float")
-
-
-def add_seed(parser: argparse.ArgumentParser, default: int = 20240724) -> None:
-    parser.add_argument("--seed", type=int_at_least(0), default=default,
-                        help=f"root seed; independent streams come from SeedSequence(seed).spawn (default {default})")
 
 
 def path_arg(text: str):

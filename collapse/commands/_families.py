@@ -1,13 +1,14 @@
-"""Shared helpers of the family command modules (discrete, gmm, kde, regression, vae)."""
+"""Shared helpers of the family command modules (discrete, gaussian, gmm, kde, regression, vae)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
-from collapse.commands._args import add_seed, int_at_least, path_arg
+from collapse.commands._options import add, add_option
 
 #: regime names accepted on the command line (mix takes weights: mix:ALPHA,BETA,GAMMA)
 REGIME_HELP = ("data regime: replace (default), accumulate, accumulate-subsample, or "
@@ -28,56 +29,74 @@ def regime_arg(text: str) -> str:
 
 def add_common(p: argparse.ArgumentParser, *, name: str, generations: int, chains: int | None,
                regime: bool = True) -> None:
+    """The options of every ``collapse simulate FAMILY``: regime, generations, chains, run folder, ..."""
     if regime:
         p.add_argument("--regime", type=regime_arg, default="replace", help=REGIME_HELP)
-    p.add_argument("--generations", type=int_at_least(1), default=generations,
-                   help=f"number of generations (default {generations})")
+    add_option(p, "generations", default=generations, minimum=1)
     if chains is not None:
-        p.add_argument("--chains", type=int_at_least(1), default=chains,
-                       help=f"independent chains, simulated together (default {chains})")
-    p.add_argument("--out", type=path_arg, default=Path(f"runs/{name}"), help=f"run folder (default runs/{name})")
-    add_force(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_seed(p)
-
-
-def add_force(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--force", action="store_true",
-                   help="start over: delete what an earlier run of this experiment wrote into the run folder "
-                        "(without it, a rerun resumes, and one with another configuration is refused)")
+        add(p, "chains", chains=chains)
+    add(p, "out", "force", "quiet", "seed", "json", out=Path(f"runs/{name}"))
 
 
 def simulate(args, name: str, config) -> int:
-    """Run (or resume) experiment ``config`` as ``name`` in ``args.out``; print the result's path."""
+    """Run (or resume) experiment ``config`` as ``name`` in ``args.out``; print the result's path.
+
+    ``args.regimes`` (``simulate gaussian``'s repeatable ``--regime``), when given, replaces the
+    config's ``regimes``. With ``--json``: ``{"results": path}``.
+    """
     from collapse.simulate.experiments import run_experiment
 
+    regimes = getattr(args, "regimes", None)
+    if regimes and hasattr(config, "regimes"):
+        config = dataclasses.replace(config, regimes=tuple(dict.fromkeys(regimes)))
     path = run_experiment(args.out, name, config, force=args.force, progress=not getattr(args, "quiet", False))
-    print(f"results: {path}")
+    if getattr(args, "json", False):
+        print(json.dumps({"results": str(path)}))
+    else:
+        print(f"results: {path}")
     return 0
+
+
+#: the help note of ``collapse figures NAME --out``
+FIGURE_OUT_NOTE = ("reads OUT/results and writes OUT/figures; the quick experiment is simulated first when its "
+                   "results are missing")
+
+
+def add_figure_options(p: argparse.ArgumentParser, *, run: str) -> None:
+    """The options of a ``collapse figures NAME`` drawn from a simulation run folder (default runs/RUN)."""
+    add_option(p, "out", default=Path(f"runs/{run}"), note=FIGURE_OUT_NOTE)
+    add_option(p, "figures_dir", default=None, default_text="OUT/figures")
+    add(p, "quiet", "seed", "json")
 
 
 def add_figure(groups, name: str, help_: str, func=None) -> None:
     p = groups["figures"].add_parser(name, help=help_, description=help_)
-    p.add_argument("--run", type=Path, default=Path(f"runs/{name}"),
-                   help=f"run folder (default runs/{name}); the quick experiment is simulated first when "
-                        "its results are missing")
-    add_seed(p)
+    add_figure_options(p, run=name)
     p.set_defaults(func=func or draw, figure=name)
 
 
 def draw(args) -> int:
-    """Draw figure ``args.figure`` from ``args.run/results`` (running its default experiments if missing)."""
+    """Draw figure ``args.figure`` from ``args.out/results`` (running its default experiments if missing)."""
     from collapse.figures.registry import all_figures
     from collapse.simulate.experiments import run_figure
 
     spec = all_figures()[args.figure]
-    results = args.run / "results"
+    results = args.out / "results"
     if not (results / spec.results).exists():
         print(f"no results in {results}; running the default experiment first", file=sys.stderr)
-        run_figure(args.run, args.figure, args.seed, progress=True)
-    for path in spec.draw(results, args.run / "figures"):
-        print(path)
+        run_figure(args.out, args.figure, args.seed, progress=not args.quiet)
+    paths = spec.draw(results, args.figures_dir or args.out / "figures")
+    print_files(paths, args.json)
     return 0
+
+
+def print_files(paths, as_json: bool, **extra) -> None:
+    """The files a command wrote: one per line, or ``{"files": [...], **extra}`` with ``--json``."""
+    if as_json:
+        print(json.dumps({"files": [str(p) for p in paths], **extra}))
+        return
+    for path in paths:
+        print(path)
 
 
 def print_report(report: dict, as_json: bool) -> None:

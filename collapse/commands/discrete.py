@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collapse.commands._args import add_seed, int_at_least
+from collapse.commands._args import int_at_least
 from collapse.commands._families import add_common, add_figure, print_report, simulate
+from collapse.commands._options import add, add_option
 
 
 def register(top, groups) -> None:
@@ -13,7 +14,7 @@ def register(top, groups) -> None:
                     "heterozygosity, absorption and support size (results/discrete.npz).")
     add_common(p, name="discrete", generations=1000, chains=10_000)
     p.add_argument("--states", "-K", type=int_at_least(1), default=100, help="number of states K (default 100)")
-    p.add_argument("--samples", "-M", type=int_at_least(1), default=100, help="samples per generation M")
+    add(p, "samples", samples=100)
     p.add_argument("--sampler", choices=("wright-fisher", "multinomial", "literal"), default=None,
                    help="exact sampler (default wright-fisher; literal for regimes other than replace)")
     p.set_defaults(func=_simulate)
@@ -21,13 +22,13 @@ def register(top, groups) -> None:
     add_figure(groups, "discrete", "absorption and heterozygosity decay against theory")
 
     p = groups["bench"].add_parser("discrete", help="Wright-Fisher sampler vs multinomial and literal ones")
-    p.add_argument("--chains", type=int_at_least(1), default=10_000)
-    p.add_argument("--states", type=int_at_least(1), default=100)
-    p.add_argument("--samples", type=int_at_least(1), default=100)
-    p.add_argument("--generations", type=int_at_least(1), default=1000)
-    p.add_argument("--reference-chains", type=int_at_least(1), default=500)
-    p.add_argument("--json", action="store_true")
-    add_seed(p, default=0)
+    add(p, "chains", chains=10_000)
+    p.add_argument("--states", "-K", type=int_at_least(1), default=100, help="number of states K (default 100)")
+    add(p, "samples", samples=100)
+    add_option(p, "generations", default=1000, minimum=1)
+    p.add_argument("--reference-chains", type=int_at_least(1), default=500,
+                   help="chains run by the multinomial and literal reference samplers (default 500)")
+    add(p, "seed", "json")
     p.set_defaults(func=_bench)
 
 
@@ -38,7 +39,6 @@ def _simulate(args) -> int:
     cfg = DiscreteExperiment(args.chains, args.states, args.samples, args.generations, regime=args.regime,
                              sampler=sampler, seed=args.seed)
     return simulate(args, "discrete", cfg)
-
 
 
 def _bench(args) -> int:

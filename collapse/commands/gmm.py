@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collapse.commands._args import add_seed, int_at_least, positive_float
+from collapse.commands._args import int_at_least, positive_float
 from collapse.commands._families import add_common, add_figure, print_report, simulate
+from collapse.commands._options import add, add_option
 
 
 def register(top, groups) -> None:
@@ -13,7 +14,7 @@ def register(top, groups) -> None:
                     "fitted by EM (tol 1e-5, up to 2000 iterations) and resampled each generation. "
                     "Resumable: rerun the same command after an interruption.")
     add_common(p, name="gmm", generations=2000, chains=8)
-    p.add_argument("--samples", type=int_at_least(2), default=1000, help="points per generation (default 1000)")
+    add_option(p, "samples", default=1000, minimum=2, note="points drawn from the fitted mixture")
     p.add_argument("--tol", type=positive_float, default=1e-5, help="EM tolerance (default 1e-5)")
     p.add_argument("--max-iter", type=int_at_least(1), default=2000, help="EM iterations at most (default 2000)")
     p.set_defaults(func=_simulate)
@@ -21,11 +22,11 @@ def register(top, groups) -> None:
     add_figure(groups, "gmm", "scatter panels and L2 distance to generation 0 (log scale)")
 
     p = groups["bench"].add_parser("gmm", help="batched EM vs a loop of scikit-learn fits")
-    p.add_argument("--chains", type=int_at_least(1), default=64)
-    p.add_argument("--generations", type=int_at_least(1), default=3)
-    p.add_argument("--reference-chains", type=int_at_least(1), default=16)
-    p.add_argument("--json", action="store_true")
-    add_seed(p, default=0)
+    add(p, "chains", chains=64)
+    add_option(p, "generations", default=3, minimum=1)
+    p.add_argument("--reference-chains", type=int_at_least(1), default=16,
+                   help="chains fitted one by one with scikit-learn for the reference timing (default 16)")
+    add(p, "seed", "json")
     p.set_defaults(func=_bench)
 
 
@@ -35,7 +36,6 @@ def _simulate(args) -> int:
     cfg = GMMExperiment(args.chains, args.samples, args.generations, tol=args.tol, max_iter=args.max_iter,
                         regime=args.regime, seed=args.seed)
     return simulate(args, "gmm", cfg)
-
 
 
 def _bench(args) -> int:

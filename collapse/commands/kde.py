@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collapse.commands._args import int_at_least, positive_float
+from collapse.commands._args import positive_float
 from collapse.commands._families import add_common, simulate
+from collapse.commands._options import add
 
 
 def register(top, groups) -> None:
     p = groups["simulate"].add_parser("kde", help="fixed-bandwidth Gaussian KDE chain from N(0, 1)")
     add_common(p, name="kde", generations=200, chains=256)
-    p.add_argument("--samples", "-M", type=int_at_least(1), default=100)
-    p.add_argument("--bandwidth", type=positive_float, default=0.1)
+    add(p, "samples", samples=100)
+    p.add_argument("--bandwidth", type=positive_float, default=0.1, help="kernel bandwidth h (default 0.1)")
     p.set_defaults(func=_simulate)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collapse.commands._args import int_at_least, positive_float
+from collapse.commands._args import positive_float
 from collapse.commands._families import add_common, simulate
+from collapse.commands._options import add_option
 
 
 def register(top, groups) -> None:
@@ -12,9 +13,10 @@ def register(top, groups) -> None:
         description="Fixed Gaussian design; labels are the previous model's predictions plus noise. "
                     "Saves the in-sample excess risk per chain and generation.")
     add_common(p, name="regression", generations=50, chains=1000)
-    p.add_argument("--samples", "-n", type=int_at_least(2), default=64)
-    p.add_argument("--dim", "-d", type=int_at_least(1), default=8)
-    p.add_argument("--noise", type=positive_float, default=1.0)
+    add_option(p, "samples", default=64, minimum=2, note="rows of the fixed design, more than --dim")
+    add_option(p, "dim", default=8, note="number of features")
+    p.add_argument("--noise", type=positive_float, default=1.0,
+                   help="standard deviation sigma of the label noise (default 1.0)")
     p.set_defaults(func=_simulate)
 
 

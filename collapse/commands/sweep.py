@@ -7,14 +7,17 @@ application layer, because :mod:`collapse.simulate` does not import :mod:`collap
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from collapse.commands._args import int_at_least, path_arg
-from collapse.commands._families import add_force
+from collapse.commands._args import int_at_least
+from collapse.commands._families import print_files
+from collapse.commands._options import add, add_option
 
 
 def register(top, groups) -> None:
@@ -26,15 +29,14 @@ def register(top, groups) -> None:
                     "Rerunning resumes: finished cells are never recomputed or overwritten.")
     p.add_argument("grid", type=Path, metavar="GRID.toml", help="grid file (see examples/sweep_gaussian.toml)")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
-                   help="local: processes on this machine; dask: a dask.distributed scheduler (pip install "
-                        "'collapse-toolkit[sweep]')")
+                   help="local: processes on this machine (default); dask: a dask.distributed scheduler (pip "
+                        "install 'collapse-toolkit[sweep]')")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster)")
     p.add_argument("--workers", type=int_at_least(1), default=None,
                    help="processes (local) or LocalCluster workers (dask); default: this machine's cores")
-    p.add_argument("--out", type=path_arg, default=None, help="run folder (default runs/sweep/<grid file name>)")
-    add_force(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_option(p, "out", default=None, default_text="runs/sweep/<grid file name>")
+    add(p, "force", "quiet", "json")
     p.set_defaults(func=_sweep)
 
     p = groups["figures"].add_parser(
@@ -42,11 +44,12 @@ def register(top, groups) -> None:
         description="Plot a metric of summary.csv against a parameter, one line per value of --hue; points are "
                     "means over the remaining cells (e.g. seeds) with standard-error bars; the closed form "
                     "(theory_<metric>), where there is one, is drawn dashed.")
-    p.add_argument("--run", type=Path, required=True, help="sweep run folder (holds summary.csv)")
+    add_option(p, "out", required=True, note="the sweep's, holding summary.csv")
     p.add_argument("--metric", required=True, help="a metric column, e.g. w2sq, sigma2, heterozygosity")
     p.add_argument("--x", required=True, help="a swept parameter for the x axis, e.g. samples")
     p.add_argument("--hue", default=None, help="a parameter to draw one line per value of")
-    p.add_argument("--out", type=path_arg, default=None, help="output folder (default: the run folder)")
+    add_option(p, "figures_dir", default=None, default_text="OUT")
+    add(p, "json")
     p.set_defaults(func=_figure)
 
 
@@ -65,22 +68,26 @@ def _sweep(args) -> int:
     grid = load_grid(args.grid)
     if args.scheduler and args.executor != "dask":
         raise InvalidArgument("--scheduler", "--executor dask with a scheduler address", args.scheduler)
-    if args.executor == "dask":
-        try:
-            import dask.distributed  # noqa: F401
-        except ImportError:
-            raise InvalidArgument("--executor", "dask.distributed installed (pip install 'dask[distributed]')",
-                                  "dask") from None
+    if args.executor == "dask":  # missing: collapse.cli says to install the sweep extra
+        import dask.distributed  # noqa: F401
     out = args.out if args.out is not None else Path("runs/sweep") / args.grid.stem
     t0 = time.perf_counter()
     try:
         rep = run_sweep(grid, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                        progress=not args.no_progress, force=args.force)
+                        progress=not args.quiet, force=args.force)
     except SweepError as exc:
         print(f"collapse sweep: {exc}", file=sys.stderr)
-        write_summary(summarize(grid, out, theory_values), out)
+        paths = write_summary(summarize(grid, out, theory_values), out)
+        if args.json:
+            print(json.dumps({"grid": grid.name, "family": grid.family, "error": str(exc),
+                              "summary": [str(p) for p in paths]}, indent=2))
         return 1
     paths = write_summary(summarize(grid, out, theory_values), out)
+    if args.json:
+        print(json.dumps({"grid": grid.name, "family": grid.family, "executor": args.executor,
+                          **dataclasses.asdict(rep), "total_s": time.perf_counter() - t0,
+                          "summary": [str(p) for p in paths]}, indent=2))
+        return 0
     print(f"sweep {grid.name} ({grid.family}): {rep.total} cells, {rep.skipped} already done, {rep.ran} ran "
           f"in {rep.wall_s:.2f} s ({args.executor}); total {time.perf_counter() - t0:.2f} s")
     print("summary: " + ", ".join(str(p) for p in paths))
@@ -90,8 +97,7 @@ def _sweep(args) -> int:
 def _figure(args) -> int:
     from collapse.figures.sweep import plot_sweep
 
-    for path in plot_sweep(args.run, args.metric, args.x, hue=args.hue, out_dir=args.out):
-        print(path)
+    print_files(plot_sweep(args.out, args.metric, args.x, hue=args.hue, out_dir=args.figures_dir), args.json)
     return 0
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from collapse.commands._args import int_at_least
 from collapse.commands._families import add_common, add_figure
+
+#: torch is not a core dependency: the llm extra installs it
+NEEDS_TORCH = "needs torch, which the 'llm' extra provides: pip install 'collapse-toolkit[llm]'"
 
 
 def register(top, groups) -> None:
@@ -13,7 +17,7 @@ def register(top, groups) -> None:
         "vae", help="VAE chain (Supplementary Material); MNIST from --mnist DIR, else embedded digits",
         description="Generation 0 trains on real digits, each later VAE only on the previous decoder's "
                     "samples. Without --mnist it uses scikit-learn's bundled 8x8 digits (no download). "
-                    "Resumable generation by generation.")
+                    f"Resumable generation by generation. It {NEEDS_TORCH}.")
     add_common(p, name="vae", generations=5, chains=None)
     p.add_argument("--mnist", type=Path, default=None, metavar="DIR",
                    help="folder with MNIST idx files (train-images-idx3-ubyte[.gz])")
@@ -24,10 +28,13 @@ def register(top, groups) -> None:
     p.add_argument("--threads", type=int_at_least(1), default=1, help="torch threads (default 1)")
     p.set_defaults(func=_simulate)
 
-    add_figure(groups, "vae", "sample grids per generation and latent-mean histograms")
+    add_figure(groups, "vae", "sample grids per generation and latent-mean histograms; simulating the missing "
+                              f"results {NEEDS_TORCH}")
 
 
 def _simulate(args) -> int:
+    import torch  # noqa: F401 -- before the run folder is made; if missing, collapse.cli names the extra
+
     from collapse.simulate.experiments import run_experiment
     from collapse.simulate.experiments.vae import VAEExperiment
 
@@ -37,7 +44,9 @@ def _simulate(args) -> int:
     from collapse.core.runio import load_npz
 
     std = load_npz(path)[1]["latent_std"]
+    if args.json:
+        print(json.dumps({"results": str(path), "latent_std": [float(s) for s in std]}))
+        return 0
     print("std of generation-0 latent means per generation: " + ", ".join(f"{s:.3f}" for s in std))
     print(f"results: {path}")
     return 0
-

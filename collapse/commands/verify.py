@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collapse.commands._args import add_seed
+from collapse.commands._options import add
 
 
 def register(top, groups) -> None:
@@ -13,11 +13,11 @@ def register(top, groups) -> None:
         description="Run every claim's checks and print a table (claim, status, evidence, time). "
                     "Exit status 1 if any claim fails.")
     p.add_argument("--only", metavar="PATTERN", help="only claims whose id matches this glob or substring")
-    p.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
+    add(p, "json")
     p.add_argument("--report", type=Path, metavar="OUT.md", help="also write a Markdown report here")
     p.add_argument("--thorough", action="store_true", help="4x the chains in every simulation check")
     p.add_argument("--list", action="store_true", help="list the claims and exit")
-    add_seed(p)
+    add(p, "quiet", "seed")
     p.set_defaults(func=_verify)
 
 
@@ -27,12 +27,18 @@ def _verify(args) -> int:
     if args.list:
         from collapse.proofs.registry import select
 
-        for c in select(args.only):
+        claims = select(args.only)
+        if args.json:
+            import json
+
+            print(json.dumps([{"id": c.id, "title": c.title} for c in claims], indent=2))
+            return 0
+        for c in claims:
             print(f"{c.id:<32} {c.title}")
         return 0
     from collapse.proofs.registry import verify
 
-    results = verify(args.only, seed=args.seed, thorough=args.thorough, progress=not args.json)
+    results = verify(args.only, seed=args.seed, thorough=args.thorough, progress=not (args.json or args.quiet))
     print(report.to_json(results) if args.json else report.table(results))
     if args.report:
         from collapse.core.runio import atomic_write_text

@@ -105,10 +105,60 @@ def test_simulate_then_figure(tmp_path):
     run = tmp_path / "run"
     assert main(["simulate", "gaussian", "--samples", "10", "100", "--generations", "30", "--chains", "16",
                  "--out", str(run)]) == 0
-    assert main(["figures", "gaussian", "--run", str(run)]) == 0
+    assert main(["figures", "gaussian", "--out", str(run)]) == 0
     png = run / "figures" / "gaussian_single.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (run / "figures" / "gaussian_single.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_simulate_gaussian_regime_and_json(tmp_path, capsys):
+    """--regime picks the regimes (default both); --json prints the result's path and numbers nothing else."""
+    import numpy as np
+
+    from collapse.core.runio import load_npz
+
+    run = tmp_path / "run"
+    assert main(["simulate", "gaussian", "-M", "10", "-n", "5", "-c", "4", "--regime", "accumulate", "--quiet",
+                 "--json", "-o", str(run)]) == 0
+    path = run / "results" / "gaussian_single.npz"
+    assert json.loads(capsys.readouterr().out) == {"results": str(path)}
+    meta, arrays = load_npz(path)
+    assert meta["config"]["regimes"] == ["accumulate"] and set(arrays) == {"accumulate_M10_mu", "accumulate_M10_sigma2"}
+    assert np.isfinite(arrays["accumulate_M10_sigma2"]).all()
+    both = tmp_path / "both"
+    assert main(["simulate", "gaussian", "-M", "10", "-n", "5", "-c", "4", "--regime", "replace", "--regime",
+                 "accumulate", "--quiet", "-o", str(both)]) == 0
+    assert load_npz(both / "results" / "gaussian_single.npz")[0]["config"]["regimes"] == ["replace", "accumulate"]
+
+
+def test_figures_json_lists_the_files(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["simulate", "gaussian", "-M", "10", "-n", "5", "-c", "4", "--quiet", "-o", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["figures", "gaussian", "-o", str(run), "--figures-dir", str(tmp_path / "figs"), "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert sorted(Path(f).name for f in files) == ["gaussian_single.pdf", "gaussian_single.png"]
+    assert all(Path(f).parent == tmp_path / "figs" and Path(f).stat().st_size > 0 for f in files)
+
+
+def test_verify_list_json_and_quiet(capsys):
+    assert main(["verify", "--list", "--only", "gaussian", "--json"]) == 0
+    claims = json.loads(capsys.readouterr().out)
+    assert {"id", "title"} == set(claims[0]) and any(c["id"] == "thm3.1-gaussian-collapse" for c in claims)
+    assert main(["verify", "--only", "gaussian-w2-schedule", "--quiet"]) == 0
+    assert "gaussian-w2-schedule" in capsys.readouterr().out
+
+
+def test_reproduce_json(tmp_path, monkeypatch, capsys):
+    """--json: stdout is one object, the part statuses and the report paths; the messages go to stderr."""
+    import collapse.reproduce as R
+
+    ok = R.Part("ok", "fine", {}, lambda out: [])
+    monkeypatch.setattr(R, "parts", lambda scale, seed, options=None, force=False: [ok])
+    assert main(["reproduce", "--out", str(tmp_path), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["parts"]["ok"]["status"] == "done" and rep["run_folder"] == str(tmp_path)
+    assert Path(rep["report"]["html"]).exists() and Path(rep["report"]["md"]).exists()
 
 
 def test_simulate_refuses_other_config_and_keeps_file(tmp_path):

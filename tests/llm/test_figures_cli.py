@@ -35,12 +35,50 @@ def test_every_figure_describes_the_run(tiny_run):
 
 def test_figures_command(tiny_run, tmp_path, capsys):
     _, out = tiny_run
-    assert main(["figures", "llm", "--results", str(out), "--out", str(tmp_path)]) == 0
+    assert main(["figures", "llm", "--out", str(out), "--figures-dir", str(tmp_path)]) == 0
     assert (tmp_path / "llm_fig1.png").exists()
 
 
+def test_figures_and_run_json(tiny_run, tmp_path, monkeypatch, capsys):
+    """figures llm --json: the files written; llm run --json: the summary path and its rows."""
+    import json
+
+    import collapse.llm.experiment as ex
+
+    _, out = tiny_run
+    assert main(["figures", "llm", "-o", str(out), "--figures-dir", str(tmp_path), "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert str(tmp_path / "llm_fig1.png") in files
+    monkeypatch.setattr(ex, "run", lambda cfg, o, rt, force=False: out / "summary.json")
+    assert main(["llm", "run", "--quick", "-q", "-o", str(out), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["summary"] == str(out / "summary.json")
+    assert len(rep["rows"]) == 2 * 2  # 2 settings x generations 0, 1
+    assert {"setting", "seed", "generation", "test_perplexity"} <= set(rep["rows"][0])
+
+
+def test_bench_json_is_the_saved_numbers(tmp_path, monkeypatch, capsys):
+    import json
+
+    import collapse.llm.bench as bench
+    from collapse.core.runio import save_json
+
+    def fake(prompts, device, out, paper):
+        print("a table for people")
+        if out is not None:
+            save_json(out, {"batched_speedup": 7.5, "prompts": prompts})
+        return 0
+
+    monkeypatch.setattr(bench, "main", fake)
+    assert main(["bench", "llm", "--prompts", "3", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"batched_speedup": 7.5, "prompts": 3} and "a table" in captured.err
+    assert main(["bench", "llm", "--save", str(tmp_path / "b.json")]) == 0
+    assert "a table" in capsys.readouterr().out and (tmp_path / "b.json").exists()
+
+
 def test_figures_of_a_directory_without_results_is_exit_2(tmp_path, capsys):
-    assert main(["figures", "llm", "--results", str(tmp_path)]) == 2
+    assert main(["figures", "llm", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("collapse: error: results: expected") and "\n" not in err
 
@@ -54,7 +92,7 @@ def test_run_command_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys,
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     keep = tmp_path / "keep.txt"
     keep.write_text("earlier")
-    code = main(["llm", "run", "--quick", "--no-progress", "--out", str(tmp_path)] + argv)
+    code = main(["llm", "run", "--quick", "--quiet", "--out", str(tmp_path)] + argv)
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith(f"collapse: error: {name}: expected") and "\n" not in err
     assert keep.read_text() == "earlier"

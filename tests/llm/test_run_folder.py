@@ -134,7 +134,7 @@ def test_run_command_passes_force(monkeypatch, tmp_path):
     seen = []
     monkeypatch.setattr(ex, "run", lambda cfg, out, rt, force=False: seen.append(force) or out / "summary.json")
     for extra in ([], ["--force"]):
-        assert main(["llm", "run", "--quick", "--no-progress", "--out", str(tmp_path)] + extra) == 0
+        assert main(["llm", "run", "--quick", "--quiet", "--out", str(tmp_path)] + extra) == 0
     assert seen == [False, True]
 
 

@@ -63,7 +63,8 @@ def test_bad_out_is_refused_before_any_work(tmp_path, capsys, out):
     except SystemExit as exc:  # refused by the option's argparse type
         code = exc.code
     err = capsys.readouterr().err
-    assert code == 2 and "--out: expected" in err and "Traceback" not in err
+    # argparse names the option by all its flags (--out/-o), the run-folder check by --out
+    assert code == 2 and ("--out: expected" in err or "--out/-o: expected" in err) and "Traceback" not in err
     assert (tmp_path / "a-file").read_text() == "keep me"
 
 
@@ -91,7 +92,7 @@ def test_figures_from_saved_results(tmp_path):
                                                   panel_chains=1))
     run_experiment(tmp_path, "vae", VAEExperiment(generations=2, epochs=1, latent=3, limit=64, grid=4))
     for fig in ("discrete", "gmm", "vae"):
-        assert main(["figures", fig, "--run", str(tmp_path)]) == 0
+        assert main(["figures", fig, "--out", str(tmp_path)]) == 0
     names = sorted(p.name for p in (tmp_path / "figures").iterdir())
     for stem in ("discrete", "gmm_panels", "gmm_l2", "vae_samples", "vae_latents"):
         assert f"{stem}.png" in names and f"{stem}.pdf" in names

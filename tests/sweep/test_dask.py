@@ -97,10 +97,10 @@ def test_own_local_cluster_and_cli(tmp_path, capsys):
     out = tmp_path / "run"
     with ThreadPoolExecutor(1) as pool:
         rc = pool.submit(main, ["sweep", str(grid), "--executor", "dask", "--workers", "1", "--out", str(out),
-                                "--no-progress"]).result(timeout=TIMEOUT_S)
+                                "--quiet"]).result(timeout=TIMEOUT_S)
     assert rc == 0 and "2 cells, 0 already done, 2 ran" in capsys.readouterr().out
     local = tmp_path / "local"
-    assert main(["sweep", str(grid), "--out", str(local), "--workers", "1", "--no-progress"]) == 0
+    assert main(["sweep", str(grid), "--out", str(local), "--workers", "1", "--quiet"]) == 0
     from collapse.simulate.sweep.grid import load_grid
 
     g = load_grid(grid)

@@ -59,7 +59,7 @@ def test_bad_toml_and_missing_file(tmp_path):
 def test_cli_bad_grid_is_one_line_exit_2(tmp_path, capsys, text):
     path = tmp_path / "g.toml"
     path.write_text(text)
-    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("collapse: error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists()

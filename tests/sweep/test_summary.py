@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+from pathlib import Path
 
 import pytest
 
@@ -74,15 +76,23 @@ def test_cli_sweep_then_figure(tmp_path, capsys):
     grid.write_text('family = "gaussian"\n[grid]\nsamples = [10, 100]\nestimator = ["unbiased", "mle"]\n'
                     "generations = 10\nchains = 200\nseeds = 2\n")
     out = tmp_path / "run"
-    assert main(["sweep", str(grid), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    assert main(["sweep", str(grid), "--out", str(out), "--workers", "1", "--quiet"]) == 0
     assert "8 cells, 0 already done, 8 ran" in capsys.readouterr().out
-    assert main(["sweep", str(grid), "--out", str(out), "--workers", "1", "--no-progress"]) == 0
+    assert main(["sweep", str(grid), "--out", str(out), "--workers", "1", "--quiet"]) == 0
     assert "8 cells, 8 already done, 0 ran" in capsys.readouterr().out
-    assert main(["figures", "sweep", "--run", str(out), "--metric", "w2sq", "--x", "samples",
+    assert main(["sweep", str(grid), "-o", str(out), "--workers", "1", "-q", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert (rep["total"], rep["skipped"], rep["ran"], rep["failed"]) == (8, 8, 0, [])
+    assert str(out / "summary.csv") in rep["summary"]
+    assert main(["figures", "sweep", "-o", str(out), "--metric", "sigma2", "--x", "samples", "--json",
+                 "--figures-dir", str(tmp_path / "figs")]) == 0
+    assert {Path(f).name for f in json.loads(capsys.readouterr().out)["files"]} == {
+        "sweep_sigma2_vs_samples.png", "sweep_sigma2_vs_samples.pdf"}
+    assert main(["figures", "sweep", "--out", str(out), "--metric", "w2sq", "--x", "samples",
                  "--hue", "estimator"]) == 0
     assert (out / "sweep_w2sq_vs_samples_by_estimator.png").stat().st_size > 0
     assert (out / "sweep_w2sq_vs_samples_by_estimator.pdf").stat().st_size > 0
-    assert main(["figures", "sweep", "--run", str(out), "--metric", "estimator", "--x", "samples"]) == 2
+    assert main(["figures", "sweep", "--out", str(out), "--metric", "estimator", "--x", "samples"]) == 2
     assert "--metric: expected one of" in capsys.readouterr().err
 
 
