@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
 import sympy as sp
 
-from collapse.core.validation import InvalidArgument, check_int
+# the binomial chain's numbers (numpy, no sympy needed), re-exported here
+from collapse.analytic.wright_fisher import exact_absorption_times, loss_by, transition_matrix
 
 __all__ = ["diffusion_time", "exact_absorption_times", "loss_by", "transition_matrix"]
 
@@ -43,50 +43,3 @@ def diffusion_time() -> sp.Expr:
     # dsolve's antiderivative uses log(x - 1); on 0 < x < 1 that is log(1 - x) + i pi
     T = sp.expand(T.subs(sp.log(x - 1), sp.log(1 - x) + sp.I * sp.pi))
     return sp.factor_terms(sp.simplify(T))
-
-
-
-
-def transition_matrix(m: int, exact: bool = False):
-    """(M+1) x (M+1) binomial transition matrix of the count; sympy Rationals if ``exact``."""
-    m = check_int("M", m, minimum=1)
-    if exact:
-        return sp.Matrix(m + 1, m + 1, lambda b, c: sp.binomial(m, c) * sp.Rational(b, m) ** c
-                         * (1 - sp.Rational(b, m)) ** (m - c))
-    from scipy import stats
-
-    return stats.binom.pmf(np.arange(m + 1)[None, :], m, np.arange(m + 1)[:, None] / m)
-
-
-def exact_absorption_times(m: int, exact: bool = False):
-    """E[time to absorption | B_0 = b] for b = 0..M, from the fundamental matrix (I - Q)^{-1} 1."""
-    P = transition_matrix(m, exact)
-    if m < 2:
-        raise InvalidArgument("M", "an integer >= 2 (a transient state must exist)", m)
-    if exact:
-        Q = P[1:m, 1:m]
-        t = (sp.eye(m - 1) - Q).LUsolve(sp.ones(m - 1, 1))
-        return [sp.Integer(0)] + list(t) + [sp.Integer(0)]
-    Q = P[1:m, 1:m]
-    t = np.linalg.solve(np.eye(m - 1) - Q, np.ones(m - 1))
-    return np.concatenate([[0.0], t, [0.0]])
-
-
-def loss_by(q: float, m: int, generations: int) -> np.ndarray:
-    """P(a state of initial probability q has no point in D_t), t = 0..generations (exact).
-
-    Generation 1's count is Binomial(M, q); after that the binomial chain on {0..M}.
-    """
-    if not 0 <= q <= 1:
-        raise InvalidArgument("q", "a probability in [0, 1]", q)
-    m = check_int("M", m, minimum=1)
-    G = check_int("generations", generations, minimum=0)
-    from scipy import stats
-
-    P = transition_matrix(m)
-    dist = stats.binom.pmf(np.arange(m + 1), m, q)
-    out = [0.0 if q > 0 else 1.0]
-    for _ in range(G):
-        out.append(float(dist[0]))
-        dist = dist @ P
-    return np.array(out)

@@ -27,6 +27,7 @@ import functools
 import sympy as sp
 
 from collapse.analytic import gaussian as G
+from collapse.analytic.numeric import evaluate_nd  # numbers of closed_forms_nd (re-exported here)
 
 __all__ = ["d", "j", "bartlett_gram_mean", "closed_forms_nd", "one_step_nd"]
 
@@ -102,24 +103,3 @@ def closed_forms_nd(estimator: str) -> dict[str, sp.Expr]:
         "Var_logdet": G._solve_linear(s["logdet_var"], sp.Integer(0)),
         "E_W2sq_lower": cov_mu,
     }
-
-
-def evaluate_nd(estimator: str, samples: int, generations: int, dim: int, *, dps: int = 30) -> dict[str, float]:
-    """Numbers from :func:`closed_forms_nd` at (M, n, d) (mpmath)."""
-    import mpmath
-
-    from collapse.core.validation import InvalidArgument, check_int
-
-    dim = check_int("dim (d)", dim, minimum=1)
-    m = check_int("samples (M)", samples, minimum=2)
-    if m - 1 < dim:
-        raise InvalidArgument("samples (M)", f"M - 1 >= d = {dim} (a nonsingular fitted covariance)", m)
-    g = check_int("generations (n)", generations, minimum=0)
-    out = {}
-    with mpmath.workdps(dps):
-        for key, expr in closed_forms_nd(estimator).items():
-            if key == "E_det_r_factor":
-                continue
-            val = expr.subs({d: dim, M: m, n: g}).doit()
-            out[key] = float(sp.N(val, dps))
-    return out

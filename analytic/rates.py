@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import functools
 
-import mpmath
 import sympy as sp
 
-from collapse.core.validation import InvalidArgument, check_int, check_positive_real
+from collapse.analytic.numeric import extinction_values  # numbers of offspring_pgf (re-exported here)
+from collapse.core.validation import InvalidArgument, check_int
 
 __all__ = [
     "chain_loss_probability",
@@ -159,34 +159,6 @@ def extinction_probability(generation: int) -> sp.Expr:
     for _ in range(tt):
         q = f.subs(s, q)
     return q**m
-
-
-def extinction_values(expected_count: float, generations: int, *, dps: int = 30) -> list[float]:
-    """P(lambda_t = 0) for t = 0..generations at m = M lambda_0 (mpmath iteration of f).
-
-    Parameters
-    ----------
-    expected_count : float
-        m = M lambda_0 > 0, the expected count of generation 1.
-    generations : int
-        Last generation t >= 0.
-    dps : int
-        Decimal digits.
-
-    Returns
-    -------
-    list of float, length generations + 1
-    """
-    mm = check_positive_real("expected_count (M lambda_0)", expected_count)
-    tt = check_int("generations", generations, minimum=0)
-    f = sp.lambdify(s, offspring_pgf(), modules="mpmath")
-    out = []
-    with mpmath.workdps(check_int("dps", dps, minimum=10)):
-        q = mpmath.mpf(0)
-        for _ in range(tt + 1):
-            out.append(float(q ** mpmath.mpf(mm)) if q > 0 else 0.0)
-            q = f(q)
-    return out
 
 
 @functools.cache

@@ -24,6 +24,7 @@ import sympy as sp
 
 from collapse.analytic import gaussian as G
 from collapse.analytic import mixing as X
+from collapse.analytic.numeric import risk_values  # numbers of the closed forms below (re-exported here)
 
 __all__ = ["d", "T", "sigma", "g", "inverse_chi2_mean", "one_generation_risk", "replace_test_error",
            "accumulate_test_error", "accumulate_test_error_bound", "risk_values"]
@@ -65,18 +66,3 @@ def accumulate_test_error() -> sp.Expr:
 def accumulate_test_error_bound() -> sp.Expr:
     """sup over g: pi^2 v / 6 (Gerstgrasser et al. 2024)."""
     return X.accumulate_risk_bound().subs(X.v, one_generation_risk())
-
-
-def risk_values(features: int, rows: int, generations: int, noise: float = 1.0) -> dict[str, float]:
-    """Numbers of the closed forms at (d, T, g, sigma); requires T >= d + 2."""
-    from collapse.core.validation import check_int, check_positive_real
-
-    dd = check_int("features (d)", features, minimum=1)
-    tt = check_int("rows (T)", rows, minimum=dd + 2)
-    gg = check_int("generations", generations, minimum=0)
-    s = check_positive_real("noise (sigma)", noise)
-    at = {d: dd, T: tt, g: gg, sigma: s}
-    return {"one_generation": float(one_generation_risk().subs(at)),
-            "replace": float(replace_test_error().subs(at)),
-            "accumulate": float(accumulate_test_error().subs(at).doit()),
-            "accumulate_bound": float(accumulate_test_error_bound().subs(at))}

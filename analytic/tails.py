@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import functools
 
-import mpmath
 import sympy as sp
 
 from collapse.analytic import rates as R
-from collapse.core.validation import InvalidArgument, check_int
+# numbers of unseen_probability and plateau (re-exported here)
+from collapse.analytic.numeric import check_beta, cut_test_error_value, unseen_mass_value
 
 __all__ = [
     "beta", "T", "k", "i", "a", "zipf_weight", "unseen_probability", "unseen_mass", "poissonized_integral",
@@ -128,59 +128,3 @@ def cut_test_error() -> sp.Expr:
     p = zipf_weight()
     Pk = sp.Sum(p, (i, 1, k))
     return sp.Sum(p * unseen_probability().subs(q, p / Pk), (i, 1, k)) + plateau()
-
-
-def check_beta(value) -> float:
-    """beta must be a real number > 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 < value < float("inf"):
-        raise InvalidArgument("beta", "a real number > 1 (Zipf exponent)", value)
-    return float(value)
-
-
-def _head_and_tail(b: mpmath.mpf, n: int, head: int) -> mpmath.mpf:
-    """sum_i p_i (1 - p_i)^n with the tail beyond ``head`` from Hurwitz zeta series."""
-    unseen = sp.lambdify((q, T), unseen_probability(), modules="mpmath")
-    c = 1 / mpmath.zeta(b)
-    total = mpmath.fsum(c * mpmath.mpf(r) ** -b * unseen(c * mpmath.mpf(r) ** -b, n)
-                        for r in range(1, head + 1))
-    # (1 - q)^n = sum_j C(n, j) (-q)^j: alternating and decreasing once n q << 1
-    for jj in range(0, 4):
-        total += mpmath.binomial(n, jj) * (-1) ** jj * c ** (jj + 1) * mpmath.zeta(b * (jj + 1), head + 1)
-    return total
-
-
-def unseen_mass_value(beta_value: float, samples: int, *, dps: int = 30) -> float:
-    """E[U_T] for Zipf(beta) after T = ``samples`` draws (head summed, tail by Hurwitz zeta).
-
-    Parameters
-    ----------
-    beta_value : float
-        beta > 1.
-    samples : int
-        T >= 1.
-    dps : int
-        Decimal digits of the mpmath evaluation.
-
-    Returns
-    -------
-    float
-    """
-    b, n = check_beta(beta_value), check_int("samples (T)", samples, minimum=1)
-    with mpmath.workdps(check_int("dps", dps, minimum=15)):
-        bm = mpmath.mpf(b)
-        head = int(mpmath.ceil((1000 * n / mpmath.zeta(bm)) ** (1 / bm))) + 10  # n p_i <= 1e-3 beyond
-        return float(_head_and_tail(bm, n, head))
-
-
-def cut_test_error_value(beta_value: float, samples: int, cut: int, *, dps: int = 30) -> float:
-    """E_test(T, k) for Zipf(beta) data learned from a model whose tail is cut at rank k."""
-    b, n = check_beta(beta_value), check_int("samples (T)", samples, minimum=1)
-    kk = check_int("cut (k)", cut, minimum=1)
-    with mpmath.workdps(check_int("dps", dps, minimum=15)):
-        bm = mpmath.mpf(b)
-        c = 1 / mpmath.zeta(bm)
-        w = [c * mpmath.mpf(r) ** -bm for r in range(1, kk + 1)]
-        Pk = mpmath.fsum(w)
-        unseen = sp.lambdify((q, T), unseen_probability(), modules="mpmath")
-        floor = sp.lambdify((beta, k), plateau(), modules="mpmath")(bm, kk)
-        return float(mpmath.fsum(wi * unseen(wi / Pk, n) for wi in w) + floor)

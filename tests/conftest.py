@@ -68,6 +68,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_derivation_cache(tmp_path_factory):
+    """Commands run by the tests cache derivations in a folder of the test run, never the user's."""
+    old = os.environ.get("COLLAPSE_CACHE_DIR")
+    os.environ["COLLAPSE_CACHE_DIR"] = str(tmp_path_factory.mktemp("derivation-cache"))
+    yield
+    if old is None:
+        os.environ.pop("COLLAPSE_CACHE_DIR", None)
+    else:
+        os.environ["COLLAPSE_CACHE_DIR"] = old
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """../shared beside the checkout; tests that need it skip where it is absent."""

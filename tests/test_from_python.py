@@ -135,4 +135,4 @@ def test_importing_the_packages_is_lazy():
             + f"print([m for m in {heavy!r} if m in sys.modules])")
     assert _fresh(code) == "[]"
     # a public name brings in its module, and only then
-    assert _fresh("import sys; from collapse.analytic import gaussian_values; print('sympy' in sys.modules)") == "True"
+    assert _fresh("import sys; from collapse.analytic import closed_forms; print('sympy' in sys.modules)") == "True"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from collapse.commands._args import add_seed, int_at_least, positive_float, path_arg
-from collapse.commands._families import add_force, draw, simulate
+from collapse.commands._args import int_at_least, positive_float
+from collapse.commands._families import add_figure_options, draw, simulate
+from collapse.commands._options import add, add_option
 
 ESTIMATORS = ("unbiased", "mle")  # mirrors analytic.gaussian.ESTIMATORS without importing sympy
 
@@ -23,8 +24,8 @@ def _register_theory(g) -> None:
         "gaussian", help="closed forms of the 1-D Gaussian chain (Theorem 3.1)",
         description="Closed-form E[sigma_n^2], E[sigma_n], Var[mu_n], E[W2^2], E[log sigma_n^2], "
                     "Var[log sigma_n^2] after n generations of M samples (derived by sympy, evaluated by mpmath).")
-    p.add_argument("--samples", "-M", type=int_at_least(2), default=100, help="samples per generation M (>= 2)")
-    p.add_argument("--generations", "-n", type=int_at_least(0), default=1000, help="generation n (>= 0)")
+    add_option(p, "samples", default=100, minimum=2)
+    add(p, "generations", generations=1000)
     p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased",
                    help="variance estimator: divide by M-1 (unbiased, Theorem 3.1) or by M (mle, np.std)")
     p.add_argument("--sigma0", type=positive_float, default=1.0, help="standard deviation of generation 0")
@@ -33,21 +34,24 @@ def _register_theory(g) -> None:
                    help="a sample-size schedule instead of constant M: comma-separated sizes for generations "
                         "0..n-1, or an expression in i such as '100*(i+1)**2' (then also says whether E[W2^2] "
                         "stays bounded as n -> infinity)")
-    p.add_argument("--dps", type=int_at_least(5), default=30, help="decimal digits of precision (mpmath)")
-    p.add_argument("--json", action="store_true", help="print one flat JSON object")
+    p.add_argument("--dps", type=int_at_least(5), default=30, help="decimal digits of precision (mpmath; default 30)")
+    add(p, "json")
     p.set_defaults(func=_theory)
 
 
 def _register_simulate(g) -> None:
     p = g.add_parser("gaussian", help="the single-Gaussian experiment (Supplementary Material)")
-    p.add_argument("--samples", type=int_at_least(2), nargs="+", default=[100, 500, 1000, 10000])
-    p.add_argument("--generations", type=int_at_least(1), default=1000)
-    p.add_argument("--chains", type=int_at_least(2), default=256)
-    p.add_argument("--estimator", choices=ESTIMATORS, default="mle")
-    p.add_argument("--out", type=path_arg, default=Path("runs/gaussian"), help="run folder (default runs/gaussian)")
-    add_force(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_seed(p)
+    add_option(p, "samples", default=[100, 500, 1000, 10000], minimum=2, nargs="+",
+               note="several sizes give one set of chains each")
+    p.add_argument("--regime", choices=("replace", "accumulate"), action="append", dest="regimes", default=None,
+                   help="data regime: replace (refit on the last generation's samples) or accumulate (on all data "
+                        "so far); repeat it for both (default both, as the Supplementary Material's figure)")
+    add_option(p, "generations", default=1000, minimum=1)
+    add_option(p, "chains", default=256, minimum=2)
+    p.add_argument("--estimator", choices=ESTIMATORS, default="mle",
+                   help="variance estimator: divide by M (mle, np.std, the authors' code; default) or by M-1 "
+                        "(unbiased)")
+    add(p, "out", "force", "quiet", "seed", "json", out=Path("runs/gaussian"))
     p.set_defaults(func=_simulate)
 
 
@@ -56,21 +60,19 @@ def _register_figures(g) -> None:
                         ("gaussian-theory", "E[W2^2], E[sigma], Var[mu] against generation: closed form and simulation"),
                         ("regimes", "fresh real data (fixed points against gamma) and accumulate against replace")):
         p = g.add_parser(name, help=help_)
-        p.add_argument("--run", type=Path, default=Path("runs/gaussian"),
-                       help="run folder; the experiment is simulated first when its results are missing")
-        add_seed(p)
+        add_figure_options(p, run="gaussian")
         p.set_defaults(func=draw, figure=name)
 
 
 def _register_bench(g) -> None:
     p = g.add_parser("gaussian", help="fast vs literal sampler on the same work")
-    p.add_argument("--samples", type=int_at_least(2), default=100)
-    p.add_argument("--chains", type=int_at_least(1), default=10000)
-    p.add_argument("--generations", type=int_at_least(1), default=50)
-    p.add_argument("--repeats", type=int_at_least(1), default=3)
+    add_option(p, "samples", default=100, minimum=2)
+    add(p, "chains", chains=10000)
+    add_option(p, "generations", default=50, minimum=1)
+    p.add_argument("--repeats", type=int_at_least(1), default=3,
+                   help="timings per sampler, the best one kept (default 3)")
     p.add_argument("--big", action="store_true", help="also time 10^5 chains x 10^3 generations (fast sampler)")
-    p.add_argument("--json", action="store_true")
-    add_seed(p)
+    add(p, "seed", "json")
     p.set_defaults(func=_bench)
 
 
@@ -97,15 +99,16 @@ def _parse_schedule(text: str, generations: int):
 
 
 def _theory(args) -> int:
-    from collapse.analytic import gaussian as A
     from collapse.analytic import numeric as N
 
-    if args.schedule is None:
+    if args.schedule is None:  # closed forms from the derivation cache: no sympy once it is warm
         values = N.gaussian_values(args.estimator, args.samples, args.generations, args.sigma0,
-                                   r=args.moment, dps=args.dps)
+                                   r=args.moment, dps=args.dps, cached=True)
         header = f"M = {args.samples}, n = {args.generations}"
         bounded = None
-    else:
+    else:  # a schedule iterates the one-step recursion with sympy
+        from collapse.analytic import gaussian as A
+
         sched, expr = _parse_schedule(args.schedule, args.generations)
         values = N.gaussian_schedule_values(args.estimator, sched, args.sigma0, r=args.moment, dps=args.dps)
         header = f"schedule {args.schedule}, n = {len(sched)}"

@@ -1,8 +1,10 @@
 """``collapse theory gaussian-nd|discrete|mixing|accumulate``: closed forms at your parameters.
 
 (``collapse theory gaussian`` lives in :mod:`collapse.commands.gaussian`.) Every
-value comes from the sympy derivations in ``analytic``; ``--json`` prints one flat
-object whose keys name the quantities.
+value comes from the sympy derivations in ``analytic``, read from the derivation
+cache (:mod:`collapse.analytic.forms`: ``cached=True``), so that a warm run imports
+no sympy and derives nothing; ``--json`` prints one flat object whose keys name
+the quantities.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import json
 
 from collapse.commands._args import int_at_least, open_fraction, positive_float
+from collapse.commands._options import add, add_option
 
 ESTIMATORS = ("unbiased", "mle")
 
@@ -25,54 +28,74 @@ def _probabilities(text: str) -> tuple[float, ...]:
     return p
 
 
-def _args_gaussian_nd(p) -> None:
-    p.add_argument("--samples", "-M", type=int_at_least(2), default=100)
-    p.add_argument("--generations", "-n", type=int_at_least(0), default=100)
-    p.add_argument("--dim", "-d", type=int_at_least(1), default=2)
-    p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased")
+def _args_estimator(p) -> None:
+    p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased",
+                   help="variance (covariance in d dimensions) estimator: divide by M-1 (unbiased, default) "
+                        "or by M (mle)")
 
 
-def _args_discrete(p) -> None:
-    p.add_argument("--samples", "-M", type=int_at_least(1), default=100)
-    p.add_argument("--generations", "-n", type=int_at_least(0), default=10)
+def _args_sigma0(p) -> None:
+    p.add_argument("--sigma0", type=positive_float, default=1.0,
+                   help="standard deviation sigma_0 of generation 0 (default 1.0)")
+
+
+def _args_p0(p) -> None:
     p.add_argument("--p0", type=_probabilities, default=(0.5, 0.3, 0.15, 0.05),
                    help="the original distribution, comma-separated (default 0.5,0.3,0.15,0.05)")
 
 
+def _args_gaussian_nd(p) -> None:
+    add_option(p, "samples", default=100, minimum=2)
+    add(p, "generations", "dim", generations=100, dim=2)
+    _args_estimator(p)
+
+
+def _args_discrete(p) -> None:
+    add(p, "samples", "generations", samples=100, generations=10)
+    _args_p0(p)
+
+
 def _args_mixing(p) -> None:
-    p.add_argument("--samples", "-M", type=int_at_least(3), default=100)
-    p.add_argument("--gamma", type=open_fraction, default=0.1, help="fraction of fresh real data per generation")
-    p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased")
-    p.add_argument("--sigma0", type=positive_float, default=1.0)
-    p.add_argument("--p0", type=_probabilities, default=(0.5, 0.3, 0.15, 0.05))
-    p.add_argument("--bandwidth", type=positive_float, default=0.1, help="KDE bandwidth h")
-    p.add_argument("--lam", type=positive_float, default=1.0, help="synthetic-to-real ratio lambda (retraining)")
-    p.add_argument("--real", type=int_at_least(1), default=1000, help="real sample size N (retraining)")
+    add_option(p, "samples", default=100, minimum=3, note="real and generated points together")
+    p.add_argument("--gamma", type=open_fraction, default=0.1,
+                   help="fraction of fresh real data per generation (default 0.1)")
+    _args_estimator(p)
+    _args_sigma0(p)
+    _args_p0(p)
+    p.add_argument("--bandwidth", type=positive_float, default=0.1, help="KDE bandwidth h (default 0.1)")
+    p.add_argument("--lam", type=positive_float, default=1.0,
+                   help="synthetic-to-real ratio lambda (retraining; default 1.0)")
+    p.add_argument("--real", type=int_at_least(1), default=1000, help="real sample size N (retraining; default 1000)")
 
 
 def _args_rates(p) -> None:
-    p.add_argument("--count", type=positive_float, default=10.0, help="m = M lambda_0, the expected first count")
-    p.add_argument("--generations", "-n", type=int_at_least(0), default=100)
+    # dest "count": the name the handler reads
+    p.add_argument("--expected-count", dest="count", type=positive_float, default=10.0, metavar="m",
+                   help="m = M lambda_0, the expected total count N_1 of the first generation's M Poisson "
+                        "draws (an expected count, not a sample size; default 10.0)")
+    add(p, "generations", generations=100)
 
 
 def _args_tails(p) -> None:
-    p.add_argument("--beta", type=positive_float, default=2.0, help="Zipf exponent beta > 1")
-    p.add_argument("--samples", "-T", type=int_at_least(1), default=10000)
+    p.add_argument("--beta", type=positive_float, default=2.0, help="Zipf exponent beta > 1 (default 2.0)")
+    add_option(p, "samples", default=10000, note="T in the tails analysis")
     p.add_argument("--cut", "-k", type=int_at_least(1), default=None, help="rank at which the model's tail is cut")
 
 
 def _args_regression(p) -> None:
-    p.add_argument("--features", "-d", type=int_at_least(1), default=10)
-    p.add_argument("--rows", "-T", type=int_at_least(3), default=100)
-    p.add_argument("--generations", "-n", type=int_at_least(0), default=10)
-    p.add_argument("--noise", type=positive_float, default=1.0)
+    # dests "features" and "rows": the names the handler reads
+    add_option(p, "dim", default=10, dest="features", note="number of features")
+    add_option(p, "samples", default=100, minimum=3, dest="rows", note="rows T of the design, at least dim + 2")
+    add(p, "generations", generations=10)
+    p.add_argument("--noise", type=positive_float, default=1.0,
+                   help="standard deviation sigma of the label noise (default 1.0)")
 
 
 def _args_accumulate(p) -> None:
-    p.add_argument("--samples", "-M", type=int_at_least(2), default=100)
-    p.add_argument("--generations", "-n", type=int_at_least(0), default=1000)
-    p.add_argument("--estimator", choices=ESTIMATORS, default="unbiased")
-    p.add_argument("--sigma0", type=positive_float, default=1.0)
+    add_option(p, "samples", default=100, minimum=2)
+    add(p, "generations", generations=1000)
+    _args_estimator(p)
+    _args_sigma0(p)
 
 
 def register(top, groups) -> None:
@@ -80,7 +103,7 @@ def register(top, groups) -> None:
     for name, help_, add_args, func in SUBCOMMANDS:
         p = groups["theory"].add_parser(name, help=help_)
         add_args(p)
-        p.add_argument("--json", action="store_true", help="print one flat JSON object")
+        add(p, "json")
         p.set_defaults(func=func)
 
 
@@ -95,59 +118,77 @@ def _print(values: dict, as_json: bool, title: str) -> int:
 
 
 def _gaussian_nd(args) -> int:
-    from collapse.analytic.gaussian_nd import evaluate_nd
+    from collapse.analytic.numeric import evaluate_nd
 
-    v = evaluate_nd(args.estimator, args.samples, args.generations, args.dim)
+    v = evaluate_nd(args.estimator, args.samples, args.generations, args.dim, cached=True)
     return _print(v, args.json, f"{args.dim}-D Gaussian chain, {args.estimator}, M = {args.samples}, "
                                 f"n = {args.generations} (factors relative to Sigma_0)")
 
 
 def _discrete(args) -> int:
     import numpy as np
-    import sympy as sp
 
-    from collapse.analytic import discrete as A
-    from collapse.analytic import discrete_time as T
+    from collapse.analytic import wright_fisher as W
+    from collapse.analytic.forms import group
 
+    A = group("discrete", "theory", cached=True)  # analytic.discrete's expressions, by name
     m, t, p0 = args.samples, args.generations, np.asarray(args.p0)
     H0 = 1 - float(np.sum(p0**2))
-    sub = {A.M: m, A.t: t}
-    out = {"H0": H0, "E_H": float(A.expected_heterozygosity().subs(sub | {A.H0: H0}))}
-    loss = [float(A.loss_probability().subs({A.M: m, A.q: q})) for q in p0]
+    sub = {"M": m, "t": t}
+    out = {"H0": H0, "E_H": A["expected_heterozygosity"].subs_float(sub | {"H0": H0})}
+    loss = [A["loss_probability"].subs_float({"M": m, "q": q}) for q in p0]
     out["E_states_lost_one_generation"] = sum(loss)
-    out["E_lost_mass"] = float(sum(q * T.loss_by(q, m, t)[-1] for q in p0))
+    out["E_lost_mass"] = float(sum(q * W.loss_by(q, m, t)[-1] for q in p0))
     for k, q in enumerate(p0):
-        out[f"Var_p_{k}"] = float(A.frequency_variance().subs(sub | {A.x0: q}))
+        out[f"Var_p_{k}"] = A["frequency_variance"].subs_float(sub | {"x0": q})
         out[f"P_lost_one_generation_{k}"] = loss[k]
-        out[f"P_absorbed_at_{k}"] = float(A.absorption_probability().subs(A.x0, q))
+        out[f"P_absorbed_at_{k}"] = A["absorption_probability"].subs_float({"x0": q})
     if len(p0) == 2 and m >= 2 and float(p0[0] * m).is_integer() and m <= 2000:
-        out["E_absorption_time_exact"] = float(T.exact_absorption_times(m)[int(p0[0] * m)])
-    if len(p0) == 2:
+        out["E_absorption_time_exact"] = float(W.exact_absorption_times(m)[int(p0[0] * m)])
+    if len(p0) == 2:  # two states only: the diffusion time at p0[0] as a rational (nsimplify), with sympy
+        import sympy as sp
+
+        from collapse.analytic import discrete_time as T
+
         out["E_absorption_time_diffusion"] = float(T.diffusion_time().subs({T.x: sp.nsimplify(p0[0]), T.Msym: m}))
     return _print(out, args.json, f"discrete chain, M = {m}, t = {t}, p0 = {list(args.p0)}")
 
 
-def _mixing(args) -> int:
+def _sum_of_squares(p: tuple[float, ...]) -> float:
+    """``float(np.sum(np.asarray(p) ** 2))`` bit for bit: numpy adds fewer than 8 values left to right
+    from 0.0 (its pairwise sum starts at 8), and squares as x * x; numpy is imported only for longer p."""
+    if len(p) < 8:
+        total = 0.0
+        for v in p:
+            total += v * v
+        return total
     import numpy as np
 
-    from collapse.analytic import gaussian as G
-    from collapse.analytic import gaussian_mixing as GX
-    from collapse.analytic import mixing as X
+    return float(np.sum(np.asarray(p) ** 2))
 
+
+def _mixing(args) -> int:
+    from collapse.analytic.forms import group
+
+    # analytic.gaussian_mixing's and analytic.mixing's expressions, by name
+    GX = group("gaussian_mixing", f"mix_fixed_point:{args.estimator}", cached=True)
+    RX = group("gaussian_mixing", "retrain", cached=True)
+    X = group("mixing", "theory", cached=True)
     m = args.samples
     n_real = max(2, int(round(args.gamma * m)))
     n_model = m - n_real
-    fp = GX.mix_fixed_point(args.estimator).subs({GX.n1: n_model, GX.n2: n_real, G.sigma0: args.sigma0})
-    H0 = 1 - float(np.sum(np.asarray(args.p0) ** 2))
-    h_star = float(X.discrete_mix_fixed_point().subs({X.M: m, X.n_prev: 0, X.n_real: n_real, X.H0: H0}))
+    fp = {"n1": n_model, "n2": n_real, "sigma0": args.sigma0}
+    H0 = 1 - _sum_of_squares(args.p0)
+    h_star = X["discrete_mix_fixed_point"].subs_float({"M": m, "n_prev": 0, "n_real": n_real, "H0": H0})
     out = {
         "n_real": n_real, "n_model": n_model,
-        "gaussian_stationary_E_dmu2": float(fp[0]), "gaussian_stationary_E_sigma2": float(fp[1]),
+        "gaussian_stationary_E_dmu2": GX["E_dmu2"].subs_float(fp),
+        "gaussian_stationary_E_sigma2": GX["E_sigma2"].subs_float(fp),
         "discrete_stationary_heterozygosity": h_star, "discrete_stationary_E_dist2": H0 - h_star,
-        "kde_stationary_variance": float(X.kde_variance_fixed_point().subs({X.M: m, X.h: args.bandwidth})),
-        "retrain_rate": float(GX.retrain_recursion()[0].subs(GX.lam, args.lam)),
-        "retrain_stationary_E_dmu2": float(GX.retrain_fixed_point().subs(
-            {GX.lam: args.lam, GX.Nreal: args.real, GX.sigma: args.sigma0})),
+        "kde_stationary_variance": X["kde_variance_fixed_point"].subs_float({"M": m, "h": args.bandwidth}),
+        "retrain_rate": RX["rate"].subs_float({"lambda": args.lam}),
+        "retrain_stationary_E_dmu2": RX["fixed_point"].subs_float(
+            {"lambda": args.lam, "N": args.real, "sigma": args.sigma0}),
     }
     return _print(out, args.json, f"real data mixed in: M = {m}, gamma = {args.gamma} ({n_real} real points)")
 
@@ -157,8 +198,8 @@ def _accumulate(args) -> int:
 
     from collapse.analytic import numeric as N
 
-    v = N.gaussian_accumulate_values(args.estimator, [args.samples] * args.generations, args.sigma0)
-    rep = N.gaussian_values(args.estimator, args.samples, args.generations, args.sigma0)
+    v = N.gaussian_accumulate_values(args.estimator, [args.samples] * args.generations, args.sigma0, cached=True)
+    rep = N.gaussian_values(args.estimator, args.samples, args.generations, args.sigma0, cached=True)
     out = {"accumulate_E_dmu2": float(v["E_dmu2"][-1]), "accumulate_E_sigma2": float(v["E_sigma2"][-1]),
            "accumulate_bound_E_dmu2": math.pi**2 / 6 * args.sigma0**2 / args.samples,
            "replace_E_dmu2": float(rep["Var_mu"]), "replace_E_sigma2": float(rep["E_sigma2"])}
@@ -166,26 +207,26 @@ def _accumulate(args) -> int:
 
 
 def _rates(args) -> int:
-    from collapse.analytic.rates import extinction_values
+    from collapse.analytic.numeric import extinction_values
 
-    ext = extinction_values(args.count, args.generations)
+    ext = extinction_values(args.count, args.generations, cached=True)
     out = {"P_extinct_by_t": ext[-1], "P_survive_t": 1 - ext[-1]}
     return _print(out, args.json, f"Poisson chain, m = M lambda_0 = {args.count}, t = {args.generations}")
 
 
 def _tails(args) -> int:
-    from collapse.analytic.tails import cut_test_error_value, unseen_mass_value
+    from collapse.analytic.numeric import cut_test_error_value, unseen_mass_value
 
-    out = {"E_unseen_mass": unseen_mass_value(args.beta, args.samples)}
+    out = {"E_unseen_mass": unseen_mass_value(args.beta, args.samples, cached=True)}
     if args.cut is not None:
-        out["E_test_error_cut"] = cut_test_error_value(args.beta, args.samples, args.cut)
+        out["E_test_error_cut"] = cut_test_error_value(args.beta, args.samples, args.cut, cached=True)
     return _print(out, args.json, f"Zipf(beta = {args.beta}), T = {args.samples}")
 
 
 def _regression(args) -> int:
-    from collapse.analytic.regression_theory import risk_values
+    from collapse.analytic.numeric import risk_values
 
-    out = risk_values(args.features, args.rows, args.generations, args.noise)
+    out = risk_values(args.features, args.rows, args.generations, args.noise, cached=True)
     return _print(out, args.json, f"least squares, d = {args.features}, T = {args.rows}, n = {args.generations}")
 
 

@@ -45,11 +45,11 @@ def test_rates_tails_regression(capsys):
     from collapse.analytic.regression_theory import risk_values
     from collapse.analytic.tails import unseen_mass_value
 
-    v = _json(capsys, ["theory", "rates", "--count", "5", "-n", "20", "--json"])
+    v = _json(capsys, ["theory", "rates", "--expected-count", "5", "-n", "20", "--json"])
     assert v["P_extinct_by_t"] == pytest.approx(extinction_values(5.0, 20)[-1])
-    t = _json(capsys, ["theory", "tails", "--beta", "2", "-T", "1000", "-k", "50", "--json"])
+    t = _json(capsys, ["theory", "tails", "--beta", "2", "-M", "1000", "-k", "50", "--json"])
     assert t["E_unseen_mass"] == pytest.approx(unseen_mass_value(2.0, 1000)) and t["E_test_error_cut"] > 0
-    r = _json(capsys, ["theory", "regression", "-d", "5", "-T", "50", "-n", "4", "--json"])
+    r = _json(capsys, ["theory", "regression", "-d", "5", "-M", "50", "-n", "4", "--json"])
     assert r == pytest.approx(risk_values(5, 50, 4))
     assert r["replace"] > r["accumulate"]
 
@@ -60,7 +60,7 @@ def test_rates_tails_regression(capsys):
     ["theory", "mixing", "--gamma", "1.5"],
     ["theory", "gaussian-nd", "-M", "3", "-d", "3"],
     ["theory", "tails", "--beta", "0.5"],
-    ["theory", "regression", "-d", "10", "-T", "5"],
+    ["theory", "regression", "-d", "10", "-M", "5"],
 ])
 def test_bad_input_exit_2(argv, capsys):
     try:

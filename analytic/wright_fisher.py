@@ -1,0 +1,86 @@
+r"""The binomial (Wright-Fisher) chain of one state's count, in numbers: matrix, absorption, loss.
+
+For one state against the rest, the count B_t in M draws is a Markov chain on
+{0, ..., M} with binomial transitions P[b, b'] = Binom(b'; M, b/M); 0 and M are
+absorbing. Absorption times come from the fundamental matrix N = (I - Q)^{-1} of
+its transient part, the probability that the state is lost by generation t from
+matrix powers. These are numbers of the chain itself (numpy and scipy, or exact
+sympy Rationals when asked), not closed forms; the diffusion approximation and
+the derivations are in :mod:`collapse.analytic.discrete_time`, which re-exports
+these functions. sympy is imported only for ``exact=True``.
+
+References: Shumailov et al. (2024), "Discrete distributions with exact
+approximation"; Ewens, Mathematical Population Genetics (2004), sections 3.3, 4.3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from collapse.core.validation import InvalidArgument, check_int
+
+__all__ = ["exact_absorption_times", "loss_by", "transition_matrix"]
+
+
+def transition_matrix(m: int, exact: bool = False):
+    """(M+1) x (M+1) binomial transition matrix of the count; sympy Rationals if ``exact``."""
+    m = check_int("M", m, minimum=1)
+    if exact:
+        import sympy as sp
+
+        return sp.Matrix(m + 1, m + 1, lambda b, c: sp.binomial(m, c) * sp.Rational(b, m) ** c
+                         * (1 - sp.Rational(b, m)) ** (m - c))
+    return binomial_pmf(m, np.arange(m + 1) / m)
+
+
+def binomial_pmf(m: int, p) -> np.ndarray:
+    """Binomial(m, p) probabilities of 0..m, one row per value of ``p``: shape ``p.shape + (m + 1,)``.
+
+    In log space (log-gamma binomial coefficients), so that M in the thousands neither
+    overflows nor needs scipy.stats, whose import alone costs half a second.
+    """
+    import math
+
+    p = np.asarray(p, dtype=float)[..., None]
+    c = np.arange(m + 1)
+    log_comb = np.array([math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(m - k + 1) for k in c])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_pmf = log_comb + c * np.log(p) + (m - c) * np.log1p(-p)
+    out = np.exp(log_pmf)
+    # 0^0 = 1: p = 0 puts all mass on 0 and p = 1 on m (the logs above gave nan there)
+    out = np.where(p == 0, (c == 0).astype(float), out)
+    return np.where(p == 1, (c == m).astype(float), out)
+
+
+def exact_absorption_times(m: int, exact: bool = False):
+    """E[time to absorption | B_0 = b] for b = 0..M, from the fundamental matrix (I - Q)^{-1} 1."""
+    P = transition_matrix(m, exact)
+    if m < 2:
+        raise InvalidArgument("M", "an integer >= 2 (a transient state must exist)", m)
+    if exact:
+        import sympy as sp
+
+        Q = P[1:m, 1:m]
+        t = (sp.eye(m - 1) - Q).LUsolve(sp.ones(m - 1, 1))
+        return [sp.Integer(0)] + list(t) + [sp.Integer(0)]
+    Q = P[1:m, 1:m]
+    t = np.linalg.solve(np.eye(m - 1) - Q, np.ones(m - 1))
+    return np.concatenate([[0.0], t, [0.0]])
+
+
+def loss_by(q: float, m: int, generations: int) -> np.ndarray:
+    """P(a state of initial probability q has no point in D_t), t = 0..generations (exact).
+
+    Generation 1's count is Binomial(M, q); after that the binomial chain on {0..M}.
+    """
+    if not 0 <= q <= 1:
+        raise InvalidArgument("q", "a probability in [0, 1]", q)
+    m = check_int("M", m, minimum=1)
+    G = check_int("generations", generations, minimum=0)
+    P = transition_matrix(m)
+    dist = binomial_pmf(m, q)
+    out = [0.0 if q > 0 else 1.0]
+    for _ in range(G):
+        out.append(float(dist[0]))
+        dist = dist @ P
+    return np.array(out)
