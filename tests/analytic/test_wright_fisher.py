@@ -1,0 +1,28 @@
+"""The binomial chain's numbers: the pmf in log space against scipy, and the exact rational matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from collapse.analytic.wright_fisher import binomial_pmf, loss_by, transition_matrix
+
+
+@pytest.mark.parametrize("m", [1, 2, 7, 100, 1000, 5000])
+def test_binomial_pmf_matches_scipy(m):
+    p = np.array([0.0, 1e-3, 0.3, 0.5, 1 - 1e-3, 1.0])
+    want = stats.binom.pmf(np.arange(m + 1)[None, :], m, p[:, None])
+    got = binomial_pmf(m, p)
+    # log-gamma coefficients lose about log(m!) * eps: 1e-12 relative at m = 5000, on the mass that matters
+    np.testing.assert_allclose(got, want, rtol=2e-12 * max(1.0, np.log(m + 1) ** 2), atol=1e-300)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=1e-11)
+
+
+def test_float_matrix_is_the_exact_one_rounded():
+    exact = np.array(transition_matrix(6, exact=True).tolist(), dtype=float)
+    np.testing.assert_allclose(transition_matrix(6), exact, rtol=1e-14, atol=1e-300)
+
+
+def test_loss_by_one_generation_is_one_minus_q_to_the_m():
+    assert loss_by(0.2, 10, 1)[1] == pytest.approx(0.8**10, rel=1e-13)
