@@ -100,7 +100,7 @@ def draw_fig1(results: Path, out_dir: Path) -> list[Path]:
         left.set_title(f"{LABELS.get(s, s)}: each generation's training data", fontsize=9)
         _test_panel(right, runs, [s])
         right.set_title(f"{LABELS.get(s, s)}: each generation's model", fontsize=9)
-    fig.suptitle("Model collapse in language models (Fig. 1b, 1c)")
+    fig.suptitle(f"Model collapse in language models (Fig. 1b, 1c): {_what(results)}")
     fig.tight_layout()
     paths = save(fig, out_dir, "llm_fig1")
     plt.close(fig)
@@ -118,7 +118,7 @@ def draw_repetition(results: Path, out_dir: Path) -> list[Path]:
     left.set_title(LABELS[REP])
     _test_panel(right, runs, [s for s in (MAIN, REP) if s in runs])
     right.set_title("test perplexity per generation")
-    fig.suptitle("Ablation: repetitions")
+    fig.suptitle(f"Ablation: repetitions ({_what(results)})")
     fig.tight_layout()
     paths = save(fig, out_dir, "llm_repetition")
     plt.close(fig)
@@ -279,6 +279,14 @@ def write_example1(results: Path, out_dir: Path) -> list[Path]:
         md.append("")
     paths.append(atomic_write_text(out_dir / "llm_example1.md", "\n".join(md)))
     return paths
+
+
+def _what(results: Path) -> str:
+    """What the run trained, for figure titles: a stand-in must say so."""
+    cfg = stored_config(results, "llm")
+    if cfg["model"] == "synthetic":
+        return "synthetic stand-in for OPT-125m / WikiText-2"
+    return f"{cfg['model']} on {cfg['data']}"
 
 
 def _scale(results: Path) -> tuple[str, str]:

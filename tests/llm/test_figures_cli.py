@@ -125,3 +125,13 @@ def test_paper_projection_scales_measured_rates_to_the_protocol():
     assert p5["generate"] == p10["generate"] == w["train_tokens"] / w["block_size"] * w["new_tokens"] / 50.0
     assert p10["train"] == 2 * p5["train"] == 10 * w["train_tokens"] / 100.0
     assert p5["total"] == pytest.approx(p5["train"] + p5["validate"] + p5["generate"] + p5["evaluate"])
+
+
+def test_stand_in_runs_say_so_in_the_figure_titles(tmp_path):
+    from collapse.core.runner import Run
+    from collapse.figures.llm import _what
+
+    Run.open(tmp_path / "syn", "llm", {"model": "synthetic", "data": "synthetic"})
+    Run.open(tmp_path / "opt", "llm", {"model": "facebook/opt-125m", "data": "wikitext"})
+    assert _what(tmp_path / "syn") == "synthetic stand-in for OPT-125m / WikiText-2"
+    assert _what(tmp_path / "opt") == "facebook/opt-125m on wikitext"
