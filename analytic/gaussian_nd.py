@@ -29,7 +29,7 @@ import sympy as sp
 from collapse.analytic import gaussian as G
 from collapse.analytic.numeric import evaluate_nd  # numbers of closed_forms_nd (re-exported here)
 
-__all__ = ["d", "j", "bartlett_gram_mean", "closed_forms_nd", "one_step_nd"]
+__all__ = ["d", "j", "bartlett_gram_mean", "closed_forms_nd", "evaluate_nd", "one_step_nd"]
 
 d = sp.Symbol("d", integer=True, positive=True)  # dimension
 j = sp.Symbol("j", integer=True, positive=True)  # Bartlett row index, 1..d

@@ -285,6 +285,8 @@ class Run:
         path = self.folder / rel
         if not path.exists():
             return False
+        if path.suffix not in (".npz", ".json"):  # opaque (model weights): written atomically, nothing to parse
+            return True
         data = read_result(path)
         meta = data[0] if path.suffix == ".npz" else data
         want = self.config if config is None else as_json(config)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gzip
-import io
 import zlib
 from pathlib import Path
 
