@@ -175,7 +175,7 @@ def to_sympy(entry: Mapping[str, Any]):
     syms = {name: sp.Symbol(name, **a) for name, a in entry["symbols"].items()}
     if entry["kind"] == "py":
         args = [syms[name] for name in entry["args"]]
-        funcs = {"mpf": sp.sympify, "gamma": sp.gamma, "loggamma": sp.loggamma, "rgamma": lambda x: 1 / sp.gamma(x),
+        funcs = {"mpf": _strict_number, "gamma": sp.gamma, "loggamma": sp.loggamma, "rgamma": lambda x: 1 / sp.gamma(x),
                  "polygamma": sp.polygamma, "psi": sp.polygamma, "digamma": sp.digamma, "harmonic": sp.harmonic,
                  "zeta": sp.zeta, "sqrt": sp.sqrt, "log": sp.log, "exp": sp.exp, "binomial": sp.binomial,
                  "factorial": sp.factorial, "rf": sp.RisingFactorial, "ff": sp.FallingFactorial, "fabs": sp.Abs,
@@ -185,7 +185,7 @@ def to_sympy(entry: Mapping[str, Any]):
         def conv(node):
             tag = node[0]
             if tag == "lit":
-                return sp.sympify(node[1]) if not isinstance(node[1], str) else sp.Float(node[1])
+                return _strict_number(node[1])
             if tag == "arg":
                 return args[node[1]]
             if tag == "name":
@@ -225,6 +225,27 @@ def to_sympy(entry: Mapping[str, Any]):
         raise Unsupported(f"unknown sym node {tag!r}")
 
     return conv_sym(entry["tree"])
+
+
+def _strict_number(value):
+    """A literal of a "py" tree as a sympy number, never via ``sympify`` (the tree may come from a file).
+
+    int -> Integer, float -> Float, a str only if it is a float literal -> Float; else :class:`Unsupported`.
+    """
+    import re
+
+    import sympy as sp
+
+    if type(value) is int:
+        return sp.Integer(value)
+    if type(value) is float:
+        return sp.Float(value)
+    if isinstance(value, sp.Basic):  # mpf(x) of a value already built from the tree (never text)
+        return value
+    if (type(value) is str and len(value) <= 1000  # a bounded exponent: sp.Float("1e99999999") takes minutes
+            and re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?", value)):
+        return sp.Float(value)
+    raise Unsupported(f"a literal must be an int, a float or a float's text, got {value!r:.80}")
 
 
 # ------------------------------------------------------------------ checking (data read back)

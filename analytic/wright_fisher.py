@@ -19,7 +19,7 @@ import numpy as np
 
 from collapse.core.validation import InvalidArgument, check_int
 
-__all__ = ["exact_absorption_times", "loss_by", "transition_matrix"]
+__all__ = ["exact_absorption_times", "loss_at", "loss_by", "transition_matrix"]
 
 
 def transition_matrix(m: int, exact: bool = False):
@@ -89,3 +89,24 @@ def loss_by(q: float, m: int, generations: int) -> np.ndarray:
         out.append(float(dist[0]))
         dist = dist @ P
     return np.array(out)
+
+
+def loss_at(qs, m: int, generations: int) -> np.ndarray:
+    """``loss_by(q, m, generations)[-1]`` for every q of ``qs`` at once (one matrix product a step).
+
+    The states' count distributions are the rows of one matrix, so a step is one product
+    with the transition matrix instead of one per state.
+    """
+    qs = np.asarray(qs, dtype=float).reshape(-1)
+    if not np.all((qs >= 0) & (qs <= 1)):
+        raise InvalidArgument("q", "probabilities in [0, 1]", qs.tolist())
+    m = check_int("M", m, minimum=1)
+    G = check_int("generations", generations, minimum=0)
+    if G == 0:
+        return np.where(qs > 0, 0.0, 1.0)
+    P = transition_matrix(m)
+    dist = binomial_pmf(m, qs)
+    for _ in range(G - 1):
+        dist = dist @ P
+    return dist[:, 0].copy()
+

@@ -40,7 +40,9 @@ EXTRAS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from collapse.commands._args import Parser
+
+    parser = Parser(
         prog="collapse",
         description=(
             "Executable companion to Shumailov et al., 'AI models collapse when trained on "

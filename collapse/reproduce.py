@@ -24,7 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from collapse.core.runio import as_json
-from collapse.core.runner import Run
+from collapse.core.runner import DamagedFile, Run, file_digest
+from collapse.core.validation import InvalidArgument
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,7 +170,8 @@ def _run_part(part: Part, run: Run) -> dict:
     rel = f"parts/{part.name}.json"
     if run.done(rel):
         rec = run.read(rel)
-        if rec.get("status") == "done" and rec.get("part_config") == as_json(part.config):
+        if (isinstance(rec, dict) and rec.get("status") == "done" and rec.get("part_config") == as_json(part.config)
+                and _outputs_intact(rec)):
             print(f"[{part.name}] done earlier, kept ({run.path(rel)})", file=sys.stderr)
             return rec
     print(f"[{part.name}] {part.description} ...", file=sys.stderr)
@@ -180,12 +182,35 @@ def _run_part(part: Part, run: Run) -> dict:
             rec = {"status": "done", "figures": made, "files": [f for fig in made.values() for f in fig["files"]]}
         else:
             rec = {"status": "done", "files": [str(p) for p in made]}
+    except InvalidArgument as exc:  # a damaged file, a refused resume: one line, the others still run
+        print(f"[{part.name}] collapse: error: {exc}", file=sys.stderr)
+        rec = {"status": "failed", "error": str(exc)}
     except Exception as exc:  # one failing part must not stop the others
         traceback.print_exc()
         rec = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    if rec["status"] == "done":
+        rec["digests"] = {f: file_digest(Path(f)) for f in rec["files"] if Path(f).is_file()}
     rec |= {"part_config": part.config, "seconds": time.perf_counter() - t0}
     run.save_json(rel, rec | {"meta": run.metadata(part=part.name)})
     return rec
+
+
+def _outputs_intact(rec: dict) -> bool:
+    """Whether every file a done part wrote is still there as written (False: missing, redo the part).
+
+    Raises :class:`DamagedFile` for one that changed since (truncated, edited): it is named, never
+    silently kept or overwritten.
+    """
+    digests = rec.get("digests", {})
+    for f in rec.get("files", []):
+        path = Path(f)
+        if not path.exists():
+            return False
+        want = digests.get(f)
+        if want is not None and path.is_file() and file_digest(path) != want:
+            raise DamagedFile(path, "it changed since this part wrote it",
+                              "delete it to redo the part, or rerun with --force")
+    return True
 
 
 def _summary(run: Run, records: dict, scale: str, seed: int) -> None:

@@ -13,7 +13,13 @@ the regimes and theory experiments, the VAE, the language-model driver, sweep ce
 - **Finished work is never recomputed**: :meth:`Run.done` says whether a result is
   complete; :meth:`Run.once` computes it only when it is not.
 - **A damaged file is reported by name, with what to do** (:class:`DamagedFile`, an
-  :class:`~collapse.core.validation.InvalidArgument`: one line, exit status 2).
+  :class:`~collapse.core.validation.InvalidArgument`: one line, exit status 2). Every file
+  the run writes has its size and sha256 recorded in ``run.json``; :meth:`Run.done` checks
+  them, so a truncated or edited file is noticed even where its format cannot tell
+  (model weights, a figure), and a resume never counts it as finished work.
+- **An experiment writes only files it owns**: a path another experiment in the folder
+  owns (or a folder holding one of them) is refused, so pointing one command at another's
+  run folder cannot overwrite its results.
 - **Temporary files of a killed run are removed** when the folder is opened again.
 - **Results are written atomically and readable by others** (mode 0644 under the usual
   umask, see :mod:`collapse.core.runio`).
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import hashlib
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -52,11 +59,14 @@ from collapse.core.runio import (
 )
 from collapse.core.validation import InvalidArgument
 
-__all__ = ["MANIFEST", "DamagedFile", "Run", "check_out_dir", "config_diff", "read_result", "stored_config"]
+__all__ = ["MANIFEST", "DamagedFile", "Run", "check_out_dir", "config_diff", "file_digest", "read_result",
+           "stored_config"]
 
 #: the file in every run folder that holds the configs of the experiments run into it
 MANIFEST = "run.json"
 _FORMAT = 1
+#: files up to this size have their sha256 checked on resume (larger ones: their size)
+HASH_LIMIT = 1 << 30
 _LOCKS: dict[Path, int] = {}  # folders this process holds, so it can open a folder twice
 
 
@@ -142,12 +152,28 @@ def read_result(path: Path) -> Any:
     """Read a result file back (NPZ: ``(meta, arrays)``, JSON: the object); :class:`DamagedFile` if unreadable."""
     try:
         if path.suffix == ".npz":
+            with open(path, "rb") as fh:
+                head = fh.read(4)
+            if head != b"PK\x03\x04":  # not a zip archive: say so (numpy's message suggests unpickling it)
+                raise ValueError("empty" if not head else "not an NPZ (zip) file")
             return load_npz(path)
         if path.suffix == ".json":
             return read_json(path)
         return path.read_bytes()
     except Exception as exc:  # noqa: BLE001 -- any unreadable file gets the same advice
         raise DamagedFile(path, f"{type(exc).__name__}: {exc}".splitlines()[0][:200]) from None
+
+
+def file_digest(path: Path) -> list:
+    """``[size, sha256 hex]`` of a file (the hash only up to :data:`HASH_LIMIT` bytes, else "")."""
+    size = path.stat().st_size
+    if size > HASH_LIMIT:
+        return [size, ""]
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return [size, h.hexdigest()]
 
 
 def _lock(folder: Path) -> None:
@@ -266,14 +292,57 @@ class Run:
         return self.folder / rel
 
     def own(self, rel: str | os.PathLike) -> Path:
-        """Record that this experiment owns ``rel`` (a file or a folder): ``force`` deletes it."""
+        """Record that this experiment owns ``rel`` (a file or a folder): ``force`` deletes it.
+
+        Raises
+        ------
+        InvalidArgument
+            Another experiment in the folder owns ``rel``, a folder above it, or a file under it.
+        """
         rel = Path(rel).as_posix()
         runs = self._manifest()
+        for other, entry in runs.items():
+            if other == self.name:
+                continue
+            for f in entry.get("files", []):
+                if rel == f or rel.startswith(f + "/") or f.startswith(rel + "/"):
+                    raise InvalidArgument(
+                        "--out", f"a run folder where {rel} is free (experiment {other!r} owns {f} in it; "
+                        "choose another --out)", str(self.folder))
         files = runs[self.name].setdefault("files", [])
         if not any(rel == f or rel.startswith(f + "/") for f in files):
             files.append(rel)
             self._write_manifest(runs)
         return self.folder / rel
+
+    def record(self, rel: str | os.PathLike) -> None:
+        """Record the size and sha256 of finished file ``rel`` (the writers here call it)."""
+        rel = Path(rel).as_posix()
+        path = self.folder / rel
+        if not path.is_file():
+            return
+        runs = self._manifest()
+        runs[self.name].setdefault("digests", {})[rel] = file_digest(path)
+        self._write_manifest(runs)
+
+    def intact(self, rel: str | os.PathLike) -> bool:
+        """False when ``rel`` is missing; True when it is as written; :class:`DamagedFile` when it changed.
+
+        Files with no recorded digest (written before digests were kept) count as intact.
+        """
+        rel = Path(rel).as_posix()
+        path = self.folder / rel
+        if not path.exists():
+            return False
+        want = self._manifest().get(self.name, {}).get("digests", {}).get(rel)
+        if want is None or not path.is_file():
+            return True
+        size = path.stat().st_size
+        if size != want[0]:
+            raise DamagedFile(path, f"{size} bytes, {want[0]} when it was written")
+        if size <= HASH_LIMIT and file_digest(path)[1] != want[1]:
+            raise DamagedFile(path, "its contents changed since it was written (sha256 differs)")
+        return True
 
     def done(self, rel: str | os.PathLike, *, config: Any = None) -> bool:
         """Whether ``rel`` is a complete result of this run (then it is kept, never recomputed).
@@ -283,9 +352,9 @@ class Run:
         (or ``config``, for a part with a config of its own) is refused, never overwritten.
         """
         path = self.folder / rel
-        if not path.exists():
+        if not self.intact(rel):
             return False
-        if path.suffix not in (".npz", ".json"):  # opaque (model weights): written atomically, nothing to parse
+        if path.suffix not in (".npz", ".json"):  # opaque (model weights): its size and sha256 were checked
             return True
         data = read_result(path)
         meta = data[0] if path.suffix == ".npz" else data
@@ -304,6 +373,7 @@ class Run:
         if not self.done(rel, config=config):
             self.own(rel)
             make(self.folder / rel)
+            self.record(rel)
         return self.folder / rel
 
     def metadata(self, **extra: Any) -> dict[str, Any]:
@@ -313,16 +383,24 @@ class Run:
     def save_npz(self, rel: str | os.PathLike, meta: Mapping[str, Any] | None = None, **arrays: Any) -> Path:
         """Write an NPZ result atomically (``meta`` defaults to :meth:`metadata`)."""
         self.own(rel)
-        return save_npz(self.folder / rel, self.metadata() if meta is None else meta, **arrays)
+        out = save_npz(self.folder / rel, self.metadata() if meta is None else meta, **arrays)
+        self.record(rel)
+        return out
 
     def save_json(self, rel: str | os.PathLike, obj: Any) -> Path:
         self.own(rel)
-        return save_json(self.folder / rel, obj)
+        out = save_json(self.folder / rel, obj)
+        self.record(rel)
+        return out
 
     def write_text(self, rel: str | os.PathLike, text: str) -> Path:
         self.own(rel)
-        return atomic_write_text(self.folder / rel, text)
+        out = atomic_write_text(self.folder / rel, text)
+        self.record(rel)
+        return out
 
     def write_bytes(self, rel: str | os.PathLike, data: bytes) -> Path:
         self.own(rel)
-        return atomic_write_bytes(self.folder / rel, data)
+        out = atomic_write_bytes(self.folder / rel, data)
+        self.record(rel)
+        return out

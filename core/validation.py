@@ -18,6 +18,8 @@ __all__ = [
     "check_int",
     "check_positive_real",
     "check_schedule",
+    "available_memory",
+    "check_memory",
 ]
 
 
@@ -32,16 +34,19 @@ class InvalidArgument(ValueError):
         super().__init__(f"{name}: expected {expected}, got {got!r}")
 
 
-def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
-    """Return ``value`` as ``int``; it must be an integer (not bool) >= ``minimum``."""
-    what = "an integer" if minimum is None else f"an integer >= {minimum}"
+def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as ``int``; it must be an integer (not bool) in ``[minimum, maximum]``."""
+    if maximum is not None:
+        what = f"an integer in [{'-inf' if minimum is None else minimum}, {maximum}]"
+    else:
+        what = "an integer" if minimum is None else f"an integer >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, Integral):
         if isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:
             raise InvalidArgument(name, what, value)
     value = int(value)
-    if minimum is not None and value < minimum:
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise InvalidArgument(name, what, value)
     return value
 
@@ -77,3 +82,48 @@ def check_schedule(name: str, values: Iterable[Any], *, minimum: int = 2) -> tup
     for j, v in enumerate(items):
         out.append(check_int(f"{name}[{j}]", v, minimum=minimum))
     return tuple(out)
+
+
+def available_memory() -> int:
+    """Bytes of memory this process can still use: ``MemAvailable`` (Linux), else total RAM / 2."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - no sysconf: assume 4 GiB
+        return 4 * 2 ** 30
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"  # pragma: no cover
+
+
+def check_memory(name: str, needed: float, what: str = "this run", *, fraction: float = 0.8) -> None:
+    """Refuse, before any work, a run whose memory estimate ``needed`` (bytes) does not fit.
+
+    The limit is ``fraction`` of :func:`available_memory`; the message gives the estimate:
+    ``--chains: expected a run that fits in 18.2 GiB of memory, got about 1.45 TiB (this run)``.
+    """
+    limit = fraction * available_memory()
+    if not math.isfinite(needed) or needed > limit:
+        shown = "an unbounded amount" if not math.isfinite(needed) else f"about {_bytes(needed)}"
+        raise InvalidArgument(name, f"a run that fits in {_bytes(limit)} of memory",
+                              _Raw(f"{shown} for {what}"))
+
+
+class _Raw(str):
+    """A value shown as it is in an InvalidArgument message (no quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)

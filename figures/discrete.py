@@ -33,11 +33,42 @@ def _het_theory(h0: float, m: int, G: int) -> np.ndarray:
     return np.array([float(f(h0, m, t)) for t in range(G + 1)])
 
 
-def _load(results_dir: Path):
-    """``(meta, arrays)`` of the saved ``discrete.npz``."""
-    from collapse.core.runio import load_npz
+#: the config fields the panels read
+_CONFIG = {"n_chains": int, "n_states": int, "samples": int, "generations": int, "p0": (list, None)}
 
-    return load_npz(Path(results_dir) / RESULTS)
+
+def _states(cfg: dict) -> int:
+    return len(cfg["p0"]) if cfg["p0"] is not None else cfg["n_states"]
+
+
+def _absorbed_states_in_range(cfg: dict, a: dict) -> str | None:
+    s, K = a["absorbed_state"], _states(cfg)
+    if s.size and (s.min() < -1 or s.max() >= K):
+        return f"array 'absorbed_state' holds {int(s.min())} .. {int(s.max())}, not states in -1 .. {K - 1}"
+    return None
+
+
+def _read(path: Path, spec: dict) -> tuple[dict, dict]:
+    """``(meta, arrays)`` of a saved discrete result, the arrays in ``spec`` checked (DamagedFile if not)."""
+    from collapse.simulate.experiments.results import read_arrays
+
+    return read_arrays(path, path.stem, spec, config=_CONFIG, integer=("absorbed_state",),
+                       dims=lambda cfg: {"G1": cfg["generations"] + 1, "K": _states(cfg), "C": cfg["n_chains"]},
+                       check=_absorbed_states_in_range)
+
+
+def _load(results_dir: Path):
+    """``(meta, arrays)`` of the saved ``discrete.npz``, checked."""
+    return _read(Path(results_dir) / RESULTS, {"het_mean": ("G1",), "absorbed_frac": ("G1",),
+                                               "support_mean": ("G1",), "p0": ("K",)})
+
+
+def _load_absorption(results_dir: Path):
+    """``(meta, arrays)`` of the saved ``discrete_absorption.npz``, checked; None when there is none."""
+    path = Path(results_dir) / ABSORPTION
+    if not path.exists():
+        return None
+    return _read(path, {"p0": ("K",), "absorbed_state": ("C",)})
 
 
 def _het_se(a, n_chains: int, h_max: float) -> tuple[np.ndarray, str]:
@@ -105,16 +136,15 @@ def _support_panel(ax, a, cfg: dict) -> None:
     label(ax, "generation $t$", "fraction", f"support shrinks, chains absorb ({C} chains)", legend=True)
 
 
-def _absorption_panel(ax, path: Path) -> None:
+def _absorption_panel(ax, absorption) -> None:
     """Where the small run's chains were absorbed against p_0(i), with 99.9% Wilson intervals;
-    an empty panel without ``path``."""
-    from collapse.core.runio import load_npz
+    an empty panel without ``absorption`` (its ``(meta, arrays)``)."""
     from collapse.figures.style import PALETTE, Z999, label, wilson
 
-    if not path.exists():
+    if absorption is None:
         ax.set_axis_off()
         return
-    meta, b = load_npz(path)
+    meta, b = absorption
     K, N = b["p0"].size, b["absorbed_state"].size
     counts = np.bincount(b["absorbed_state"][b["absorbed_state"] >= 0], minlength=K)
     frac = counts / N
@@ -135,10 +165,11 @@ def draw(results_dir: Path, out_dir: Path) -> list[Path]:
     from collapse.figures.style import figure, finish
 
     meta, a = _load(results_dir)
+    absorption = _load_absorption(results_dir)  # both read and checked before anything is drawn
     fig, axes = figure(1, 3, figsize=(14, 4.0))
     _heterozygosity_panel(axes[0], a, meta["config"])
     _support_panel(axes[1], a, meta["config"])
-    _absorption_panel(axes[2], Path(results_dir) / ABSORPTION)
+    _absorption_panel(axes[2], absorption)
     return finish(fig, out_dir, "discrete")
 
 

@@ -18,11 +18,33 @@ from collapse.figures.registry import FigureSpec
 RESULTS = "gmm.npz"
 
 
-def _load(results_dir: Path):
-    """``(meta, arrays)`` of the saved ``gmm.npz``."""
-    from collapse.core.runio import load_npz
+def _panels_in_range(cfg: dict, a: dict) -> str | None:
+    G, K = cfg["generations"], cfg["n_components"]
+    if a["panel_gens"].size == 0:
+        return "no scatter panels (array 'panel_gens' is empty)"
+    if a["panel_gens"].min() < 0 or a["panel_gens"].max() > G:
+        return f"array 'panel_gens' holds generations outside 0 .. {G}"
+    labels = a["panel_labels"]
+    if labels.size and (labels.min() < 0 or labels.max() >= K):
+        return f"array 'panel_labels' holds components outside 0 .. {K - 1}"
+    return None
 
-    return load_npz(Path(results_dir) / RESULTS)
+
+def _load(results_dir: Path):
+    """``(meta, arrays)`` of the saved ``gmm.npz``, every array the figure draws checked (DamagedFile if not)."""
+    from collapse.simulate.experiments.results import read_arrays
+
+    path = Path(results_dir) / RESULTS
+    spec = {"l2": ("C", "G1"), "std": ("C", "G1", "K"), "weights": ("C", "G1", "K"), "means": ("C", "G1", "K", 2),
+            "covs": ("C", "G1", "K", 2, 2), "panel_gens": ("P",), "panel_x": ("P", "PC", "N", 2),
+            "panel_labels": ("P", "PC", "N")}
+    config = {"n_chains": int, "generations": int, "n_components": int, "samples": int, "panels": list,
+              "panel_chains": int}
+    return read_arrays(path, path.stem, spec, config=config, integer=("panel_gens", "panel_labels"),
+                       check=_panels_in_range,
+                       dims=lambda cfg: {"C": cfg["n_chains"], "G1": cfg["generations"] + 1, "K": cfg["n_components"],
+                                         "N": cfg["samples"], "P": len(cfg["panels"]),
+                                         "PC": min(cfg["panel_chains"], cfg["n_chains"])})
 
 
 def _sqrt_psd(covs: np.ndarray) -> np.ndarray:

@@ -31,10 +31,25 @@ def _tile(images: np.ndarray, rows: int = 10) -> np.ndarray:
 
 
 def _load(results_dir: Path):
-    """``(meta, arrays)`` of the saved ``vae.npz``."""
-    from collapse.core.runio import load_npz
+    """``(meta, arrays)`` of the saved ``vae.npz``, every array the figure draws checked (DamagedFile if not)."""
+    from collapse.simulate.experiments.results import read_arrays
 
-    return load_npz(Path(results_dir) / RESULTS)
+    path = Path(results_dir) / RESULTS
+
+    def dims(cfg: dict) -> dict:
+        out = {"G": cfg["generations"]}
+        if isinstance(cfg.get("latent"), int):
+            out["L"] = cfg["latent"]
+        return out
+
+    def check(cfg: dict, a: dict) -> str | None:
+        if cfg["generations"] < 1 or a["latent_means"].shape[1] < 1 or a["latent_means"].shape[2] < 1:
+            return "no generation, image or latent dimension in array 'latent_means'"
+        return None
+
+    spec = {"grids": ("G", None, "side", "side"), "real_grid": (None, "side", "side"), "latent_means": ("G", None, "L"),
+            "latent_std": ("G",), "real_latent_std": ()}
+    return read_arrays(path, path.stem, spec, config={"generations": int}, dims=dims, check=check)
 
 
 def data_name(meta: dict) -> str:

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from collapse.commands._args import TextArg
 from collapse.commands._options import add, add_option
 
 #: regime names accepted on the command line (mix takes weights: mix:ALPHA,BETA,GAMMA)
@@ -15,16 +16,17 @@ REGIME_HELP = ("data regime: replace (default), accumulate, accumulate-subsample
                "mix:ALPHA,BETA,GAMMA (the paper's p_{i+1} = alpha p_theta + beta p_i + gamma p_0)")
 
 
-def regime_arg(text: str) -> str:
-    """argparse type: validate a regime string (exit status 2 on a bad one)."""
+def _regime(text: str) -> str:
+    """A regime string in its canonical form (``InvalidArgument``, a ValueError, on a bad one)."""
     from collapse.simulate.loop import Regime
 
-    from collapse.core.validation import InvalidArgument
+    return str(Regime.parse(text))
 
-    try:
-        return str(Regime.parse(text))
-    except InvalidArgument as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+
+#: argparse type of --regime: replace, accumulate, accumulate-subsample or mix:ALPHA,BETA,GAMMA
+regime_arg = TextArg("a regime: replace, accumulate, accumulate-subsample or mix:ALPHA,BETA,GAMMA (weights >= 0 "
+                     "summing to 1)", _regime, bad=("fresh", "mix", "mix:1,1,1", "mix:a,b,c", "mix:-1,1,1",
+                                                    "replace:0.5", "mix:nan,0,1"), max_length=200)
 
 
 def add_common(p: argparse.ArgumentParser, *, name: str, generations: int, chains: int | None,
@@ -78,11 +80,17 @@ def add_figure(groups, name: str, help_: str, func=None) -> None:
 def draw(args) -> int:
     """Draw figure ``args.figure`` from ``args.out/results`` (running its default experiments if missing)."""
     from collapse.figures.registry import all_figures
-    from collapse.simulate.experiments import run_figure
+    from collapse.simulate.experiments import figure_runs, run_figure
+    from collapse.simulate.experiments.results import check_readable
 
     spec = all_figures()[args.figure]
     results = args.out / "results"
     if not (results / spec.results).exists():
+        # a result that is there but damaged is not missing: it is reported (DamagedFile, naming it)
+        # before anything runs, and never overwritten by the default experiment
+        for name, _ in figure_runs(args.figure, args.seed):
+            if (results / f"{name}.npz").exists():
+                check_readable(results / f"{name}.npz")
         print(f"no results in {results}; running the default experiment first", file=sys.stderr)
         run_figure(args.out, args.figure, args.seed, progress=not args.quiet)
     paths = spec.draw(results, args.figures_dir or args.out / "figures")

@@ -11,20 +11,25 @@ default is per command (the run folder, the number of generations), a larger min
 from this table, on an old spelling from :data:`OLD_SPELLINGS`, on a short flag that means
 two things, on an option without help and on a subcommand without ``--json``.
 
-=================  ==================  ==========  =============================================
-option             flags               default     meaning
-=================  ==================  ==========  =============================================
-seed               --seed              20240724    root seed; streams from SeedSequence(seed).spawn
-out                --out, -o           per command the run folder (written, or read by figures)
-json               --json              off         print the result as JSON on stdout
-quiet              --quiet, -q         off         no progress bars
-force              --force             off         start over instead of resuming
-chains             --chains, -c        per command independent chains
-generations        --generations, -n   per command number of generations n
-samples            --samples, -M       per command sample size M per generation
-dim                --dim, -d           per command dimension d
-figures_dir        --figures-dir       per command where figures go (default OUT/figures)
-=================  ==================  ==========  =============================================
+=================  ==================  ==========  ===========================  ======================================
+option             flags               default     accepted                     meaning
+=================  ==================  ==========  ===========================  ======================================
+seed               --seed              20240724    0 .. 2^32 - 1                root seed; streams from SeedSequence(seed)
+out                --out, -o           per command a folder it can write        the run folder (read by figures)
+json               --json              off                                      print the result as JSON on stdout
+quiet              --quiet, -q         off                                      no progress bars
+force              --force             off                                      start over instead of resuming
+chains             --chains, -c        per command 1 .. 10^7                    independent chains
+generations        --generations, -n   per command 0 .. 10^6                    number of generations n
+samples            --samples, -M       per command 1 .. 10^9                    sample size M per generation
+dim                --dim, -d           per command 1 .. 10^4                    dimension d
+figures_dir        --figures-dir       per command a folder it can write        where figures go (default OUT/figures)
+=================  ==================  ==========  ===========================  ======================================
+
+A command may narrow a range (``minimum=2`` where a variance is estimated, a smaller
+``maximum`` where the work grows faster than linearly); the simulations also refuse, before
+any work, a run whose memory estimate does not fit this machine
+(:func:`collapse.core.validation.check_memory`).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import argparse
 import dataclasses
 from typing import Any
 
-from collapse.commands._args import int_at_least, path_arg
+from collapse.commands._args import IntRange, PathArg
 
 __all__ = ["OPTIONS", "OLD_SPELLINGS", "Option", "PER_COMMAND", "add", "add_option", "help_text"]
 
@@ -57,7 +62,10 @@ class Option:
     default: Any = PER_COMMAND
     #: integer options: the smallest value accepted (a command may ask for a larger one)
     minimum: int | None = None
-    path: bool = False  # a file or folder (the empty string is refused)
+    #: integer options: the largest value accepted (a command may ask for a smaller one)
+    maximum: int | None = None
+    #: a path option's use (see :class:`collapse.commands._args.PathArg`); a command may say "in_dir"
+    path: str | None = None
     flag: bool = False  # on/off (store_true)
     metavar: str | None = None
 
@@ -72,19 +80,21 @@ class Option:
 
 OPTIONS: dict[str, Option] = {
     "seed": Option(("--seed",), "root seed; independent streams come from SeedSequence(seed).spawn",
-                   default=20240724, minimum=0),
-    "out": Option(("--out", "-o"), "run folder", path=True, metavar="DIR"),
+                   default=20240724, minimum=0, maximum=2 ** 32 - 1),
+    "out": Option(("--out", "-o"), "run folder", path="out_dir", metavar="DIR"),
     "json": Option(("--json",), "print the result as JSON on stdout (messages go to stderr)",
                    default=False, flag=True),
     "quiet": Option(("--quiet", "-q"), "no progress bars", default=False, flag=True),
     "force": Option(("--force",), "start over: delete what an earlier run of this experiment wrote into the run "
                                   "folder (without it, a rerun resumes, and one with another configuration is "
                                   "refused)", default=False, flag=True),
-    "chains": Option(("--chains", "-c"), "independent chains, simulated together", minimum=1),
-    "generations": Option(("--generations", "-n"), "number of generations n", minimum=0, metavar="N"),
-    "samples": Option(("--samples", "-M"), "sample size M per generation", minimum=1, metavar="M"),
-    "dim": Option(("--dim", "-d"), "dimension d", minimum=1, metavar="D"),
-    "figures_dir": Option(("--figures-dir",), "where the figures go", path=True, metavar="DIR"),
+    "chains": Option(("--chains", "-c"), "independent chains, simulated together", minimum=1, maximum=10 ** 7),
+    "generations": Option(("--generations", "-n"), "number of generations n", minimum=0, maximum=10 ** 6,
+                          metavar="N"),
+    "samples": Option(("--samples", "-M"), "sample size M per generation", minimum=1, maximum=10 ** 9,
+                      metavar="M"),
+    "dim": Option(("--dim", "-d"), "dimension d", minimum=1, maximum=10 ** 4, metavar="D"),
+    "figures_dir": Option(("--figures-dir",), "where the figures go", path="out_dir", metavar="DIR"),
 }
 
 #: spellings these options had before, or would plausibly get: none may appear in any parser
@@ -123,12 +133,15 @@ def help_text(name: str, *, default: Any = None, note: str | None = None, defaul
 
 
 def add_option(parser: argparse.ArgumentParser, name: str, *, default: Any = _UNSET, minimum: int | None = None,
-               note: str | None = None, default_text: str | None = None, dest: str | None = None,
-               nargs: str | None = None, required: bool = False) -> argparse.Action:
+               maximum: int | None = None, use: str | None = None, note: str | None = None,
+               default_text: str | None = None, dest: str | None = None, nargs: str | None = None,
+               required: bool = False) -> argparse.Action:
     """Add common option ``name`` to ``parser``.
 
     ``default`` is required for the options whose table default is :data:`PER_COMMAND` (unless
-    ``required``); ``minimum`` raises an integer option's lower bound; ``note`` is appended to
+    ``required``); ``minimum`` raises an integer option's lower bound and ``maximum`` lowers its
+    upper one; ``use`` says what a path option's command does with it (``"in_dir"``: a folder
+    it only reads; default the table's); ``note`` is appended to
     the help; ``default_text`` says what a default of None means; ``dest`` keeps an attribute
     name a handler reads.
     """
@@ -147,11 +160,13 @@ def add_option(parser: argparse.ArgumentParser, name: str, *, default: Any = _UN
         kwargs["default"] = default
         if opt.minimum is not None:
             low = opt.minimum if minimum is None else minimum
-            if low < opt.minimum:
-                raise TypeError(f"option {name!r}: minimum {low} is below the table's {opt.minimum}")
-            kwargs["type"] = int_at_least(low)
+            high = opt.maximum if maximum is None else maximum
+            if low < opt.minimum or high > opt.maximum:
+                raise TypeError(f"option {name!r}: range [{low}, {high}] is wider than the table's "
+                                f"[{opt.minimum}, {opt.maximum}]")
+            kwargs["type"] = IntRange(low, high)
         elif opt.path:
-            kwargs["type"] = path_arg
+            kwargs["type"] = PathArg(use or opt.path)
         if opt.metavar:
             kwargs["metavar"] = opt.metavar
         if nargs is not None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collapse.commands._args import int_at_least
+from collapse.commands._args import IntRange
 from collapse.commands._families import add_common, add_figure, print_report, simulate
 from collapse.commands._options import add, add_option
+
+#: the largest number of states K accepted (the memory check refuses what does not fit before that)
+MAX_STATES = 10 ** 7
 
 
 def register(top, groups) -> None:
@@ -13,7 +16,8 @@ def register(top, groups) -> None:
         description="Refit the empirical distribution of M draws, generation after generation; records "
                     "heterozygosity, absorption and support size (results/discrete.npz).")
     add_common(p, name="discrete", generations=1000, chains=10_000)
-    p.add_argument("--states", "-K", type=int_at_least(1), default=100, help="number of states K (default 100)")
+    p.add_argument("--states", "-K", type=IntRange(1, MAX_STATES), default=100,
+                   help="number of states K, 1 .. 10^7 (default 100)")
     add(p, "samples", samples=100)
     p.add_argument("--sampler", choices=("wright-fisher", "multinomial", "literal"), default=None,
                    help="exact sampler (default wright-fisher; literal for regimes other than replace)")
@@ -23,11 +27,12 @@ def register(top, groups) -> None:
 
     p = groups["bench"].add_parser("discrete", help="Wright-Fisher sampler vs multinomial and literal ones")
     add(p, "chains", chains=10_000)
-    p.add_argument("--states", "-K", type=int_at_least(1), default=100, help="number of states K (default 100)")
+    p.add_argument("--states", "-K", type=IntRange(1, MAX_STATES), default=100,
+                   help="number of states K, 1 .. 10^7 (default 100)")
     add(p, "samples", samples=100)
     add_option(p, "generations", default=1000, minimum=1)
-    p.add_argument("--reference-chains", type=int_at_least(1), default=500,
-                   help="chains run by the multinomial and literal reference samplers (default 500)")
+    p.add_argument("--reference-chains", type=IntRange(1, 10 ** 6), default=500,
+                   help="chains run by the multinomial and literal reference samplers, 1 .. 10^6 (default 500)")
     add(p, "seed", "json")
     p.set_defaults(func=_bench)
 

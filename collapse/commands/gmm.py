@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collapse.commands._args import int_at_least, positive_float
+from collapse.commands._args import FloatRange, IntRange
 from collapse.commands._families import add_common, add_figure, print_report, simulate
 from collapse.commands._options import add, add_option
 
@@ -15,8 +15,10 @@ def register(top, groups) -> None:
                     "Resumable: rerun the same command after an interruption.")
     add_common(p, name="gmm", generations=2000, chains=8)
     add_option(p, "samples", default=1000, minimum=2, note="points drawn from the fitted mixture")
-    p.add_argument("--tol", type=positive_float, default=1e-5, help="EM tolerance (default 1e-5)")
-    p.add_argument("--max-iter", type=int_at_least(1), default=2000, help="EM iterations at most (default 2000)")
+    p.add_argument("--tol", type=FloatRange(0, 1, low_open=True), default=1e-5,
+                   help="EM tolerance, in (0, 1] (default 1e-5)")
+    p.add_argument("--max-iter", type=IntRange(1, 10 ** 5), default=2000,
+                   help="EM iterations at most, 1 .. 10^5 (default 2000)")
     p.set_defaults(func=_simulate)
 
     add_figure(groups, "gmm", "scatter panels and L2 distance to generation 0 (log scale)")
@@ -24,8 +26,9 @@ def register(top, groups) -> None:
     p = groups["bench"].add_parser("gmm", help="batched EM vs a loop of scikit-learn fits")
     add(p, "chains", chains=64)
     add_option(p, "generations", default=3, minimum=1)
-    p.add_argument("--reference-chains", type=int_at_least(1), default=16,
-                   help="chains fitted one by one with scikit-learn for the reference timing (default 16)")
+    p.add_argument("--reference-chains", type=IntRange(1, 10 ** 4), default=16,
+                   help="chains fitted one by one with scikit-learn for the reference timing, 1 .. 10^4 "
+                        "(default 16)")
     add(p, "seed", "json")
     p.set_defaults(func=_bench)
 

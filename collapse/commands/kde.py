@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collapse.commands._args import positive_float
+from collapse.commands._args import FloatRange
 from collapse.commands._families import add_common, simulate
 from collapse.commands._options import add
 
@@ -11,7 +11,8 @@ def register(top, groups) -> None:
     p = groups["simulate"].add_parser("kde", help="fixed-bandwidth Gaussian KDE chain from N(0, 1)")
     add_common(p, name="kde", generations=200, chains=256)
     add(p, "samples", samples=100)
-    p.add_argument("--bandwidth", type=positive_float, default=0.1, help="kernel bandwidth h (default 0.1)")
+    p.add_argument("--bandwidth", type=FloatRange(0, 1000, low_open=True), default=0.1,
+                   help="kernel bandwidth h, in (0, 1000] (p_0 = N(0, 1); default 0.1)")
     p.set_defaults(func=_simulate)
 
 

@@ -9,23 +9,34 @@ the quantities.
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from collapse.commands._args import int_at_least, open_fraction, positive_float
+from collapse.commands._args import FloatRange, IntRange, TextArg, open_fraction, positive_float
 from collapse.commands._options import add, add_option
 
 ESTIMATORS = ("unbiased", "mle")
+#: at most this many states in --p0
+MAX_STATES = 1000
 
 
-def _probabilities(text: str) -> tuple[float, ...]:
+def _check_probabilities(text: str) -> tuple[float, ...]:
+    import math
+
     try:
         p = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated probabilities, got {text!r}") from None
-    if len(p) < 2 or any(not (0 <= v <= 1) for v in p) or abs(sum(p) - 1) > 1e-9:
-        raise argparse.ArgumentTypeError(f"expected at least 2 probabilities in [0, 1] summing to 1, got {text!r}")
+        raise ValueError("not a list of numbers") from None
+    if not 2 <= len(p) <= MAX_STATES:
+        raise ValueError(f"{len(p)} values")
+    if any(not (math.isfinite(v) and 0 <= v <= 1) for v in p):
+        raise ValueError("a value outside [0, 1]")
+    if abs(math.fsum(p) - 1) > 1e-9:
+        raise ValueError(f"they sum to {math.fsum(p):.12g}")
     return p
+
+
+_probabilities = TextArg(f"2 to {MAX_STATES} comma-separated probabilities in [0, 1] summing to 1",
+                         _check_probabilities, bad=("0.5", "0.5,0.6", "-0.5,1.5", "a,b", "nan,0.5", "0.5,,0.5"))
 
 
 def _args_estimator(p) -> None:
@@ -51,7 +62,9 @@ def _args_gaussian_nd(p) -> None:
 
 
 def _args_discrete(p) -> None:
-    add(p, "samples", "generations", samples=100, generations=10)
+    # bounds: the exact binomial chain is an (M+1) x (M+1) matrix iterated n times (a few seconds at the top)
+    add_option(p, "samples", default=100, maximum=1000, note="at most 1000 (the exact chain's matrix)")
+    add_option(p, "generations", default=10, maximum=10 ** 4, note="at most 10^4")
     _args_p0(p)
 
 
@@ -65,35 +78,39 @@ def _args_mixing(p) -> None:
     p.add_argument("--bandwidth", type=positive_float, default=0.1, help="KDE bandwidth h (default 0.1)")
     p.add_argument("--lam", type=positive_float, default=1.0,
                    help="synthetic-to-real ratio lambda (retraining; default 1.0)")
-    p.add_argument("--real", type=int_at_least(1), default=1000, help="real sample size N (retraining; default 1000)")
+    p.add_argument("--real", type=IntRange(1, 10 ** 9), default=1000,
+                   help="real sample size N (retraining; 1 to 10^9, default 1000)")
 
 
 def _args_rates(p) -> None:
     # dest "count": the name the handler reads
-    p.add_argument("--expected-count", dest="count", type=positive_float, default=10.0, metavar="m",
-                   help="m = M lambda_0, the expected total count N_1 of the first generation's M Poisson "
-                        "draws (an expected count, not a sample size; default 10.0)")
-    add(p, "generations", generations=100)
+    p.add_argument("--expected-count", dest="count", type=FloatRange(0, 1e6, low_open=True), default=10.0,
+                   metavar="m", help="m = M lambda_0, the expected total count N_1 of the first generation's M "
+                                     "Poisson draws (an expected count, not a sample size; in (0, 10^6], "
+                                     "default 10.0)")
+    add_option(p, "generations", default=100, maximum=10 ** 4, note="at most 10^4 (mpmath iteration)")
 
 
 def _args_tails(p) -> None:
-    p.add_argument("--beta", type=positive_float, default=2.0, help="Zipf exponent beta > 1 (default 2.0)")
-    add_option(p, "samples", default=10000, note="T in the tails analysis")
-    p.add_argument("--cut", "-k", type=int_at_least(1), default=None, help="rank at which the model's tail is cut")
+    p.add_argument("--beta", type=FloatRange(1, 100, low_open=True), default=2.0,
+                   help="Zipf exponent beta in (1, 100] (default 2.0)")
+    add_option(p, "samples", default=10000, maximum=10 ** 6, note="T in the tails analysis, at most 10^6")
+    p.add_argument("--cut", "-k", type=IntRange(1, 10 ** 4), default=None,
+                   help="rank at which the model's tail is cut (1 to 10^4)")
 
 
 def _args_regression(p) -> None:
     # dests "features" and "rows": the names the handler reads
     add_option(p, "dim", default=10, dest="features", note="number of features")
     add_option(p, "samples", default=100, minimum=3, dest="rows", note="rows T of the design, at least dim + 2")
-    add(p, "generations", generations=10)
+    add_option(p, "generations", default=10, maximum=10 ** 4, note="at most 10^4")
     p.add_argument("--noise", type=positive_float, default=1.0,
                    help="standard deviation sigma of the label noise (default 1.0)")
 
 
 def _args_accumulate(p) -> None:
     add_option(p, "samples", default=100, minimum=2)
-    add(p, "generations", generations=1000)
+    add_option(p, "generations", default=1000, maximum=10 ** 5, note="at most 10^5")
     _args_estimator(p)
     _args_sigma0(p)
 
@@ -138,7 +155,7 @@ def _discrete(args) -> int:
     out = {"H0": H0, "E_H": A["expected_heterozygosity"].subs_float(sub | {"H0": H0})}
     loss = [A["loss_probability"].subs_float({"M": m, "q": q}) for q in p0]
     out["E_states_lost_one_generation"] = sum(loss)
-    out["E_lost_mass"] = float(sum(q * W.loss_by(q, m, t)[-1] for q in p0))
+    out["E_lost_mass"] = float(np.dot(p0, W.loss_at(p0, m, t)))
     for k, q in enumerate(p0):
         out[f"Var_p_{k}"] = A["frequency_variance"].subs_float(sub | {"x0": q})
         out[f"P_lost_one_generation_{k}"] = loss[k]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from collapse.commands._args import int_at_least
+from collapse.commands._args import IntRange, PathArg
 from collapse.commands._families import add_common, add_figure
 
 #: torch is not a core dependency: the llm extra installs it
@@ -19,13 +18,15 @@ def register(top, groups) -> None:
                     "samples. Without --mnist it uses scikit-learn's bundled 8x8 digits (no download). "
                     f"Resumable generation by generation. It {NEEDS_TORCH}.")
     add_common(p, name="vae", generations=5, chains=None)
-    p.add_argument("--mnist", type=Path, default=None, metavar="DIR",
-                   help="folder with MNIST idx files (train-images-idx3-ubyte[.gz])")
-    p.add_argument("--limit", type=int_at_least(1), default=None, help="use only the first N real images")
-    p.add_argument("--epochs", type=int_at_least(1), default=None,
-                   help="epochs per generation (default 30 on MNIST, 150 on the embedded digits)")
-    p.add_argument("--latent", type=int_at_least(1), default=20, help="latent dimension (default 20)")
-    p.add_argument("--threads", type=int_at_least(1), default=1, help="torch threads (default 1)")
+    p.add_argument("--mnist", type=PathArg("in_dir"), default=None, metavar="DIR",
+                   help="an existing folder with the MNIST training images, train-images-idx3-ubyte[.gz] "
+                        "(default: the embedded 8x8 digits)")
+    p.add_argument("--limit", type=IntRange(1, 10 ** 7), default=None, metavar="N",
+                   help="use only the first N real images, 1 .. 10^7 (default all)")
+    p.add_argument("--epochs", type=IntRange(1, 10 ** 4), default=None,
+                   help="epochs per generation, 1 .. 10^4 (default 30 on MNIST, 150 on the embedded digits)")
+    p.add_argument("--latent", type=IntRange(1, 4096), default=20, help="latent dimension, 1 .. 4096 (default 20)")
+    p.add_argument("--threads", type=IntRange(1, 256), default=1, help="torch threads, 1 .. 256 (default 1)")
     p.set_defaults(func=_simulate)
 
     add_figure(groups, "vae", "sample grids per generation and latent-mean histograms; simulating the missing "

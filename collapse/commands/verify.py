@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from collapse.commands._args import PathArg, TextArg
 from collapse.commands._options import add
 
 
@@ -12,9 +11,11 @@ def register(top, groups) -> None:
         "verify", help="check the paper's claims: symbolic proofs, certificates, simulation evidence",
         description="Run every claim's checks and print a table (claim, status, evidence, time). "
                     "Exit status 1 if any claim fails.")
-    p.add_argument("--only", metavar="PATTERN", help="only claims whose id matches this glob or substring")
+    p.add_argument("--only", metavar="PATTERN", type=TextArg("a glob or substring of claim ids", max_length=200),
+                   help="only claims whose id matches this glob or substring (one that matches none is refused)")
     add(p, "json")
-    p.add_argument("--report", type=Path, metavar="OUT.md", help="also write a Markdown report here")
+    p.add_argument("--report", type=PathArg("out_file"), metavar="OUT.md",
+                   help="also write a Markdown report here (checked before any claim runs)")
     p.add_argument("--thorough", action="store_true", help="4x the chains in every simulation check")
     p.add_argument("--list", action="store_true", help="list the claims and exit")
     add(p, "quiet", "seed")
@@ -25,9 +26,14 @@ def _verify(args) -> int:
     from collapse.proofs import report
 
     if args.list:
-        from collapse.proofs.registry import select
+        from collapse.proofs.registry import all_claims, select
+
+        from collapse.core.validation import InvalidArgument
 
         claims = select(args.only)
+        if not claims:
+            raise InvalidArgument("--only", "a pattern matching at least one claim id ("
+                                  + ", ".join(c.id for c in all_claims()) + ")", args.only)
         if args.json:
             import json
 

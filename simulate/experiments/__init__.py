@@ -22,9 +22,16 @@ from typing import Any
 
 from collapse.core.runner import Run
 
-__all__ = ["FIGURE_RUNS", "figure_runs", "run_experiment", "runner_of"]
+__all__ = ["FIGURE_RUNS", "estimate_memory", "figure_runs", "run_experiment", "runner_of"]
 
 DEFAULT_SEED = 20240724
+
+
+def estimate_memory(config: Any) -> float:
+    """Bytes of memory experiment ``config`` holds at its peak (see :mod:`.memory`; 0 for an unknown type)."""
+    from collapse.simulate.experiments.memory import estimate_memory as estimate
+
+    return estimate(config)
 
 
 def runner_of(config: Any) -> Callable[..., Path]:
@@ -52,8 +59,13 @@ def run_experiment(folder: str | os.PathLike, name: str, config: Any, *, force: 
     """Run (or resume) experiment ``config`` as ``name`` in run folder ``folder``; the result's path.
 
     ``force`` deletes what an earlier run of ``name`` in ``folder`` wrote and starts over;
-    without it a run with another config is refused, naming the keys that differ.
+    without it a run with another config is refused, naming the keys that differ. A run whose
+    memory estimate (:func:`estimate_memory`) does not fit this machine is refused first, before
+    anything is written, naming the option that dominates the estimate.
     """
+    from collapse.simulate.experiments.memory import check_experiment_memory
+
+    check_experiment_memory(config, name)
     run = Run.open(folder, name, config, seed=getattr(config, "seed", None), force=force)
     return runner_of(config)(config, run, progress=progress)
 

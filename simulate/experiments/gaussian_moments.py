@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.core.runio import load_npz
 from collapse.core.runner import Run
-from collapse.core.validation import check_int
+from collapse.core.validation import InvalidArgument, check_int
 from collapse.simulate.families.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
 
 STATS = ("sigma", "dmu2", "w2sq")
@@ -52,5 +51,15 @@ def run_gaussian_theory(config: GaussianTheoryConfig, run: Run, *, progress: boo
 
 
 def load_gaussian_theory(path: Path) -> tuple[GaussianTheoryConfig, dict[str, np.ndarray]]:
-    meta, arrays = load_npz(path)
-    return GaussianTheoryConfig(**meta["config"]), arrays
+    """The config and arrays of a saved result, checked (:class:`~collapse.core.runner.DamagedFile` if not)."""
+    from collapse.simulate.experiments.results import damaged, read_arrays
+
+    path = Path(path)
+    spec = {f"{est}_{stat}_{what}": ("G1",) for est in ESTIMATORS for stat in STATS for what in ("mean", "se")}
+    meta, arrays = read_arrays(path, path.stem, spec, config={"samples": int, "generations": int, "chains": int},
+                               dims=lambda cfg: {"G1": cfg["generations"] + 1})
+    try:
+        return GaussianTheoryConfig(**meta["config"]), arrays
+    except (TypeError, InvalidArgument) as exc:
+        raise damaged(path, f"its config is not a Gaussian-theory experiment's ({str(exc).splitlines()[0][:120]})"
+                      ) from None

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.core.runio import load_npz
 from collapse.core.runner import Run
 from collapse.core.validation import InvalidArgument, check_int
 from collapse.simulate.families.gaussian import GaussianConfig, GaussianFamily, GaussianParams, simulate_gaussian
@@ -54,7 +53,7 @@ def run_regimes(config: RegimesConfig, run: Run, *, progress: bool = False) -> P
             mean.append(arr.mean())
             se.append(arr.std(ddof=1) / np.sqrt(C))
     G = config.acc_generations
-    keep = sorted({int(g) for g in np.unique(np.geomspace(1, G, 40).astype(int))} | {0})
+    keep = _kept(G)
     arrays = {"mix_gamma": np.array(config.gammas), "mix_dmu2": np.array(dmu), "mix_dmu2_se": np.array(dmu_se),
               "mix_sigma2": np.array(var), "mix_sigma2_se": np.array(var_se), "acc_gens": np.array(keep)}
     for regime, ss in zip(("accumulate", "replace"), streams[-2:]):
@@ -65,8 +64,26 @@ def run_regimes(config: RegimesConfig, run: Run, *, progress: bool = False) -> P
     return run.save_npz(rel, run.metadata(), **arrays)
 
 
+def _kept(generations: int) -> list[int]:
+    """The generations of the accumulate and replace chains that are saved (about 40, log-spaced)."""
+    return sorted({int(g) for g in np.unique(np.geomspace(1, generations, 40).astype(int))} | {0})
+
+
 def load_regimes(path: Path) -> tuple[RegimesConfig, dict[str, np.ndarray]]:
-    meta, arrays = load_npz(path)
+    """The config and arrays of a saved result, checked (:class:`~collapse.core.runner.DamagedFile` if not)."""
+    from collapse.simulate.experiments.results import damaged, read_arrays
+
+    path = Path(path)
+    spec = {k: ("gammas",) for k in ("mix_gamma", "mix_dmu2", "mix_dmu2_se", "mix_sigma2", "mix_sigma2_se")}
+    spec.update({k: ("kept",) for k in ("acc_gens", "replace_dmu2", "replace_dmu2_se", "accumulate_dmu2",
+                                        "accumulate_dmu2_se")})
+    fields = {"samples": int, "gammas": list, "mix_generations": int, "acc_samples": int, "acc_generations": int}
+    meta, arrays = read_arrays(path, path.stem, spec, config=fields,
+                               dims=lambda cfg: {"gammas": len(cfg["gammas"]),
+                                                 "kept": len(_kept(max(int(cfg["acc_generations"]), 1)))})
     cfg = dict(meta["config"])
     cfg["gammas"] = tuple(cfg["gammas"])
-    return RegimesConfig(**cfg), arrays
+    try:
+        return RegimesConfig(**cfg), arrays
+    except (TypeError, InvalidArgument) as exc:
+        raise damaged(path, f"its config is not a regimes experiment's ({str(exc).splitlines()[0][:120]})") from None

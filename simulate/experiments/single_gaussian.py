@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.core.runio import load_npz
 from collapse.core.runner import Run
 from collapse.core.validation import InvalidArgument, check_choice, check_int, check_schedule
 from collapse.simulate.families.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
@@ -70,10 +69,25 @@ def run_single_gaussian(config: SingleGaussianConfig, run: Run, *, progress: boo
 
 
 def load_single_gaussian(path: Path) -> tuple[SingleGaussianConfig, dict[str, np.ndarray]]:
-    meta, arrays = load_npz(path)
-    cfg = meta.get("config") or {}
+    """The config and arrays of a saved result, every array the figure draws checked.
+
+    Raises :class:`~collapse.core.runner.DamagedFile` (naming ``path``) when the file cannot be
+    read, is another experiment's, or lacks an array of its config's cells.
+    """
+    from collapse.simulate.experiments.results import damaged, read_arrays
+
+    path = Path(path)
+    fields = {"sample_sizes": list, "generations": int, "chains": int, "estimator": str, "regimes": list}
+
+    def spec(cfg: dict) -> dict:
+        return {f"{_key(reg, m)}_{what}": ("C", "G1") for reg in cfg["regimes"] for m in cfg["sample_sizes"]
+                for what in ("mu", "sigma2")}
+
+    meta, arrays = read_arrays(path, path.stem, spec, config=fields,
+                               dims=lambda cfg: {"C": cfg["chains"], "G1": cfg["generations"] + 1})
     try:
-        config = SingleGaussianConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()})
-    except TypeError as exc:
-        raise InvalidArgument("results", "a single-Gaussian results file written by collapse", str(path)) from exc
+        config = SingleGaussianConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()})
+    except (TypeError, InvalidArgument) as exc:
+        raise damaged(path, f"its config is not a single-Gaussian experiment's ({str(exc).splitlines()[0][:120]})"
+                      ) from None
     return config, arrays

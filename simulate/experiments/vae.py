@@ -95,7 +95,7 @@ def run_vae(config: VAEExperiment, run: Run, *, progress: bool = False) -> Path:
     rel = f"results/{run.name}.npz"
     if run.done(rel):
         return run.path(rel)
-    real = load_mnist(config.mnist) if config.mnist else load_digits_default(config.side)
+    real = load_mnist(config.mnist, option="--mnist") if config.mnist else load_digits_default(config.side)
     real = real[: config.limit] if config.limit else real
     n = real.shape[0]
     fam = VAEFamily(config.latent, config.epochs, config.batch_size, seed=config.seed, threads=config.threads,

@@ -40,8 +40,9 @@ class RegressionParams:
 class RegressionFamily:
     """OLS on ``dim`` features; labels are predictions plus N(0, ``noise``^2).
 
-    ``design="fixed"`` reuses the matrix ``X`` (n, d) for every dataset (then every
-    sample size must be n); ``"random"`` draws x ~ N(0, I_d) afresh.
+    ``design="fixed"`` reuses the matrix ``X`` (n, d) for every dataset of n points (a
+    sample of fewer points, as the ``mix`` regime draws for its shares, is a uniform subset
+    of the rows; more than n is refused); ``"random"`` draws x ~ N(0, I_d) afresh.
     """
 
     dim: int
@@ -84,14 +85,31 @@ class RegressionFamily:
     def sample(self, params: RegressionParams, m: int, rng: np.random.Generator) -> np.ndarray:
         """Return (n_chains, m, d + 1): design rows and labels x^T w + noise."""
         C = params.weights.shape[0]
+        m = check_int("m", m, minimum=0)
         if self.design == "fixed":
-            if m != self.X.shape[0]:
-                raise InvalidArgument("m", f"the fixed design's row count {self.X.shape[0]}", m)
-            X = np.broadcast_to(self.X, (C,) + self.X.shape)
+            X = self._fixed_rows(C, m, rng)
         else:
             X = rng.standard_normal((C, m, self.dim))
         y = np.einsum("cmd,cd->cm", X, params.weights) + self.noise * rng.standard_normal((C, m))
         return np.concatenate([X, y[..., None]], axis=-1)
+
+    def _fixed_rows(self, C: int, m: int, rng: np.random.Generator) -> np.ndarray:
+        """``m <= n`` rows of the fixed design per chain, (C, m, d): all n rows in order when m = n.
+
+        Fewer (the ``mix`` regime's shares: the model's, the fresh real data's) are a uniform
+        subset of ``m`` distinct rows, independently per chain, in the design's order: the
+        rows of a training set of the mix regime are then rows of X, each at most once per share.
+        """
+        n = self.X.shape[0]
+        if m > n:
+            raise InvalidArgument("m", f"at most the fixed design's row count {n} (a uniform subset of its rows "
+                                  "when fewer)", m)
+        if m == n:
+            return np.broadcast_to(self.X, (C,) + self.X.shape)
+        if m == 0:
+            return np.zeros((C, 0, self.dim))
+        idx = np.sort(np.argpartition(rng.random((C, n)), m - 1, axis=1)[:, :m], axis=1)
+        return self.X[idx]
 
 
 def excess_risk(params: RegressionParams, w_star: np.ndarray, X: np.ndarray | None = None) -> np.ndarray:

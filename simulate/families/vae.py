@@ -36,28 +36,87 @@ import numpy as np
 
 from collapse.core.validation import InvalidArgument, check_int, check_positive_real
 
-__all__ = ["VAEExperiment", "VAEFamily", "VAEParams", "load_digits_default", "load_mnist", "run_vae", "seeded"]
+__all__ = ["MNIST_NAMES", "VAEFamily", "VAEParams", "check_mnist", "load_digits_default", "load_mnist", "seeded"]
 
 
 # ---- data ---------------------------------------------------------------------------------
 
-def load_mnist(directory: str | Path) -> np.ndarray:
-    """MNIST training images from idx files, as float32 in [0, 1], shape (n, 28, 28)."""
+#: the names the MNIST training images go by, in the order they are looked for
+MNIST_NAMES = ("train-images-idx3-ubyte", "train-images.idx3-ubyte", "train-images-idx3-ubyte.gz")
+_IDX3_MAGIC = 2051
+
+
+class _Shown(str):
+    """A value shown as it is in an InvalidArgument message (no quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _mnist_file(directory: str | Path, option: str) -> Path:
     directory = Path(directory)
-    for name in ("train-images-idx3-ubyte", "train-images.idx3-ubyte", "train-images-idx3-ubyte.gz"):
+    for name in MNIST_NAMES:
         path = directory / name
-        if path.exists():
-            break
-    else:
-        raise InvalidArgument("mnist directory", "a folder holding train-images-idx3-ubyte[.gz]", str(directory))
-    raw = path.read_bytes()
+        if path.is_file():
+            return path
+    raise InvalidArgument(option, "a folder holding train-images-idx3-ubyte[.gz]", str(directory))
+
+
+def _idx3(path: Path, option: str) -> tuple[bytes, int, int, int]:
+    """The bytes of idx3 images file ``path`` (decompressed) and its (n, rows, cols), all checked.
+
+    A file that cannot be read, a damaged or truncated gzip stream, a header that is not
+    idx3's, images the VAE has no network for, or fewer (more) bytes than the header
+    announces each raise :class:`InvalidArgument` naming ``option`` and the file.
+    """
+    def bad(why: str) -> InvalidArgument:
+        return InvalidArgument(option, "a folder whose MNIST training images are a complete idx3 file "
+                                       "(train-images-idx3-ubyte[.gz], as published)", _Shown(f"{path}: {why}"))
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise bad(exc.strerror or type(exc).__name__) from None
     if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    magic, n, rows, cols = np.frombuffer(raw[:16], dtype=">u4")
-    if magic != 2051:
-        raise InvalidArgument("mnist images file", "an idx3 file (magic number 2051)", int(magic))
-    images = np.frombuffer(raw[16:16 + n * rows * cols], dtype=np.uint8).reshape(n, rows, cols)
-    return (images.astype(np.float32) / 255.0)
+        try:
+            raw = gzip.decompress(raw)
+        except EOFError:
+            raise bad("a truncated gzip stream") from None
+        except (OSError, zlib.error) as exc:
+            raise bad(f"not a readable gzip file ({str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__})"
+                      ) from None
+    magic = int(np.frombuffer(raw[:4], dtype=">u4")[0]) if len(raw) >= 4 else None
+    if magic is not None and magic != _IDX3_MAGIC:
+        what = " (an idx1 labels file)" if magic == 2049 else ""
+        raise bad(f"magic number {magic}{what}, not {_IDX3_MAGIC} (idx3 images)")
+    if len(raw) < 16:
+        raise bad(f"{len(raw)} bytes, shorter than the 16-byte idx3 header")
+    _, n, rows, cols = (int(v) for v in np.frombuffer(raw[:16], dtype=">u4"))
+    if n < 1 or rows != cols or rows not in CHANNELS:
+        raise bad(f"{n} images of {rows}x{cols} pixels; the VAE takes square images of "
+                  + " or ".join(f"{k}x{k}" for k in sorted(CHANNELS, reverse=True)))
+    need = 16 + n * rows * cols
+    if len(raw) != need:
+        kind = "truncated" if len(raw) < need else "longer than announced"
+        raise bad(f"{kind}: {len(raw)} bytes, the header announces {n} images of {rows}x{cols} ({need} bytes)")
+    return raw, n, rows, cols
+
+
+def check_mnist(directory: str | Path, option: str = "--mnist") -> tuple[int, int]:
+    """``(number of images, side)`` of the MNIST training images in ``directory``, the file checked whole."""
+    _, n, rows, _ = _idx3(_mnist_file(directory, option), option)
+    return n, rows
+
+
+def load_mnist(directory: str | Path, option: str = "mnist directory") -> np.ndarray:
+    """MNIST training images from idx files, as float32 in [0, 1], shape (n, 28, 28).
+
+    A missing, unreadable, truncated or garbage file raises :class:`InvalidArgument` naming
+    ``option`` (the command line passes ``--mnist``) and the file.
+    """
+    raw, n, rows, cols = _idx3(_mnist_file(directory, option), option)
+    images = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(n, rows, cols)
+    return images.astype(np.float32) / 255.0
 
 
 def load_digits_default(size: int = 8) -> np.ndarray:

@@ -30,3 +30,15 @@ def test_float_matrix_is_the_exact_one_rounded():
 
 def test_loss_by_one_generation_is_one_minus_q_to_the_m():
     assert loss_by(0.2, 10, 1)[1] == pytest.approx(0.8**10, rel=1e-13)
+
+
+def test_loss_at_is_loss_by_of_each_state():
+    """The batched form gives every state's loss_by(...)[-1] (to rounding), including q = 0 and q = 1."""
+    import numpy as np
+
+    from collapse.analytic.wright_fisher import loss_at, loss_by
+
+    qs = [0.5, 0.3, 0.15, 0.05, 0.0, 1.0]
+    for m, t in [(1, 3), (10, 0), (10, 1), (10, 7), (60, 40)]:
+        want = [loss_by(q, m, t)[-1] for q in qs]
+        np.testing.assert_allclose(loss_at(qs, m, t), want, rtol=1e-12, atol=1e-15)

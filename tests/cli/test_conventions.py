@@ -105,8 +105,9 @@ def test_common_option_is_the_tables_everywhere(name):
             shown = " ".join(map(str, action.default)) if isinstance(action.default, list) else str(action.default)
             assert action.help.endswith(f"(default {shown})"), f"{where}: help does not give the default {shown}"
         if opt.minimum is not None:
-            low = int(action.type.__name__.split(">=")[1])  # collapse.commands._args.int_at_least
+            low, high = action.type.low, action.type.high  # collapse.commands._args.IntRange
             assert low >= opt.minimum, f"{where}: accepts {low}, below the table's {opt.minimum}"
+            assert high <= opt.maximum, f"{where}: accepts {high}, above the table's {opt.maximum}"
     assert seen, f"no command uses --{name}"
 
 

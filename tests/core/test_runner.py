@@ -186,3 +186,73 @@ def test_config_diff_names_leaves():
     assert config_diff({"a": [1, 2], "b": {"c": 1}}, {"a": [1, 2], "b": {"c": 1}}) == []
     assert config_diff({"a": 1}, {"b": 1}) == ["a: 1 -> (absent)", "b: (absent) -> 1"]
     assert config_diff(1, 2) == ["config: 1 -> 2"]
+
+
+# ---- digests: a changed file is noticed even where its format cannot tell ------------------------
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "append"])
+def test_a_changed_opaque_file_is_not_counted_done(tmp_path, damage):
+    """Model weights or a figure (no format to parse): their recorded size and sha256 decide."""
+    run = _fresh(tmp_path)
+    path = run.write_bytes("model/weights.bin", bytes(range(256)) * 64)
+    assert run.done("model/weights.bin")
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[:100]
+    elif damage == "flip":
+        data[5000] ^= 1  # same size: only the hash tells
+    else:
+        data += b"x"
+    path.write_bytes(bytes(data))
+    before = path.read_bytes()
+    with pytest.raises(DamagedFile, match="weights.bin"):
+        _fresh(tmp_path).done("model/weights.bin")
+    assert path.read_bytes() == before  # reported, never overwritten
+
+
+def test_once_records_what_make_wrote(tmp_path):
+    run = _fresh(tmp_path)
+    run.once("out.bin", lambda p: p.write_bytes(b"abc"))
+    (tmp_path / "out.bin").write_bytes(b"abd")
+    with pytest.raises(DamagedFile, match="out.bin"):
+        run.once("out.bin", lambda p: p.write_bytes(b"abc"))
+
+
+def test_an_intact_file_stays_done_and_a_missing_one_is_redone(tmp_path):
+    run = _fresh(tmp_path)
+    run.write_text("notes.txt", "hello\n")
+    assert _fresh(tmp_path).done("notes.txt")
+    (tmp_path / "notes.txt").unlink()
+    assert not _fresh(tmp_path).done("notes.txt")
+
+
+# ---- ownership: one experiment cannot overwrite another's files ----------------------------------
+
+@pytest.mark.parametrize("mine, theirs", [("summary.json", "summary.json"), ("cells/a.json", "cells"),
+                                          ("cells", "cells/a.json")])
+def test_a_file_another_experiment_owns_is_refused(tmp_path, mine, theirs):
+    sweep = _fresh(tmp_path, name="sweep")
+    sweep.own(theirs)
+    if "." in theirs:
+        sweep.write_text(theirs, "the sweep's\n")
+    other = _fresh(tmp_path, name="llm", config={"x": 1})
+    with pytest.raises(InvalidArgument, match="'sweep' owns"):
+        other.write_text(mine, "overwritten\n") if "." in mine else other.own(mine)
+    if "." in theirs:
+        assert (tmp_path / theirs).read_text() == "the sweep's\n"
+
+
+def test_experiments_share_a_folder_with_their_own_files(tmp_path):
+    a = _fresh(tmp_path, name="a")
+    b = _fresh(tmp_path, name="b", config={"y": 2})
+    a.write_text("results/a.txt", "a\n")
+    b.write_text("results/b.txt", "b\n")  # siblings in one folder: no conflict
+    assert a.done("results/a.txt") and b.done("results/b.txt")
+
+
+def test_garbage_npz_is_named_without_suggesting_to_unpickle(tmp_path):
+    run = _fresh(tmp_path)
+    (tmp_path / "x.npz").write_bytes(b"\x80\x04garbage")
+    with pytest.raises(DamagedFile) as info:
+        run.done("x.npz")
+    assert "pickle" not in str(info.value) and "not an NPZ" in str(info.value)
