@@ -1,20 +1,23 @@
 """The language-model figures: Fig. 1b/1c, the repetition ablation, the ground-truth comparison, Example 1.
 
 Reads what ``collapse llm run`` saved (``runs/SETTING/seedS/genGG/{metrics.json,
-scores.npz}``); never trains or generates.
+scores.npz}``); never trains or generates. A file that cannot be read back, lacks what a
+figure needs or belongs to another run (its config is not the one in ``run.json``) is
+named, with what to do (:class:`~collapse.core.runner.DamagedFile`: one line, exit status 2).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from collapse.core.runio import atomic_write_text, load_npz, read_json
-from collapse.core.runner import stored_config
+from collapse.core.runio import atomic_write_text
+from collapse.core.runner import DamagedFile, read_result, stored_config
 from collapse.core.validation import InvalidArgument
 from collapse.figures.registry import FigureSpec
 from collapse.figures.style import PALETTE, THEORY_STYLE, save, setup
@@ -26,16 +29,88 @@ COLOURS = {MAIN: PALETTE[0], KEPT: PALETTE[1], REP: PALETTE[2]}
 COMMAND = "collapse llm run --quick && collapse figures llm"
 
 
+#: what to do about a damaged result file of the run
+ADVICE = "delete it and rerun 'collapse llm run' with the same options to recompute it, or --force to start over"
+_GEN = re.compile(r"^gen(\d+)$")
+_SEED = re.compile(r"^seed(\d+)$")
+
+
+def _need(obj, path: Path, *keys: str):
+    """``obj[k0][k1]...``, or DamagedFile naming ``path`` and the missing entry."""
+    for k in keys:
+        if not isinstance(obj, dict) or k not in obj:
+            raise DamagedFile(path, f"no {'.'.join(keys)} in it (not written by 'collapse llm run')", ADVICE)
+        obj = obj[k]
+    return obj
+
+
+def _number(obj, path: Path, *keys: str) -> float:
+    v = _need(obj, path, *keys)
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        raise DamagedFile(path, f"{'.'.join(keys)} is {v!r}, not a number", ADVICE)
+    return v
+
+
+def _arrays(path: Path, *keys: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(meta, arrays)`` of an NPZ result holding ``keys`` (DamagedFile if missing, unreadable or incomplete)."""
+    if not path.exists():
+        raise DamagedFile(path, "missing", ADVICE)
+    meta, arrays = read_result(path)
+    for k in keys:
+        if k not in arrays:
+            raise DamagedFile(path, f"no array {k!r} in it (not written by 'collapse llm run')", ADVICE)
+    return meta, arrays
+
+
+def _record(f: Path, config, truth: bool) -> dict:
+    """One generation's metrics.json and scores, checked to be that generation's, of this run, complete."""
+    m = read_result(f)
+    if not isinstance(m, dict):
+        raise DamagedFile(f, f"a JSON {type(m).__name__}, not a metrics object", ADVICE)
+    setting, seed, g = f.parent.parent.parent.name, int(_SEED.match(f.parent.parent.name)[1]), \
+        int(_GEN.match(f.parent.name)[1])
+    where = (_need(m, f, "setting"), _need(m, f, "seed"), _need(m, f, "generation"))
+    if where != (setting, seed, g) or ("config" in m and m["config"] != config):
+        why = f"({where[0]}, seed {where[1]}, generation {where[2]})" if where != (setting, seed, g) else \
+            "(its config is not the one in run.json)"
+        raise DamagedFile(f, f"the metrics of another run {why}", ADVICE)
+    _number(m, f, "test", "perplexity")
+    if truth:
+        for keys in (("truth", "kl"), ("truth", "tail_mass_model"), ("truth", "tail_mass_true"),
+                     ("data", "missing_unigram_mass"), ("data", "missing_bigram_mass")):
+            _number(m, f, *keys)
+    examples = _need(m, f, "examples")
+    if not isinstance(examples, list) or not all(isinstance(e, dict) and isinstance(e.get("prompt"), str) and
+                                                 isinstance(e.get("continuation"), str) for e in examples):
+        raise DamagedFile(f, "examples is not a list of prompts and continuations", ADVICE)
+    sf = f.parent / "scores.npz"
+    meta, scores = _arrays(sf, "perplexity_gen0")
+    if not isinstance(meta, dict) or (meta.get("setting"), meta.get("seed"), meta.get("generation")) != where or \
+            meta.get("config", config) != config:
+        raise DamagedFile(sf, "the scores of another run (setting, seed, generation or config differ)", ADVICE)
+    if scores["perplexity_gen0"].ndim != 1 or len(scores["perplexity_gen0"]) == 0:
+        raise DamagedFile(sf, "perplexity_gen0 is not one score per training sequence", ADVICE)
+    m["scores"] = scores
+    return m
+
+
 def load_runs(results: Path) -> dict[str, dict[int, list[dict]]]:
-    """``{setting: {seed: [generation record, ...]}}``; a record is metrics.json plus the scores arrays."""
+    """``{setting: {seed: [generation record, ...]}}``; a record is metrics.json plus the scores arrays.
+
+    Every record is checked (:func:`_record`): a damaged, incomplete or foreign file is a
+    :class:`~collapse.core.runner.DamagedFile` naming it.
+    """
     results = Path(results)
-    found: dict[str, dict[int, list[dict]]] = {}
-    for f in sorted(results.glob("runs/*/seed*/gen*/metrics.json")):
-        m = read_json(f)
-        m["scores"] = load_npz(f.parent / "scores.npz")[1]
-        found.setdefault(m["setting"], {}).setdefault(int(m["seed"]), []).append(m)
-    if not found:
+    files = [f for f in sorted(results.glob("runs/*/seed*/gen*/metrics.json"))
+             if _SEED.match(f.parent.parent.name) and _GEN.match(f.parent.name)]
+    if not files:
         raise InvalidArgument("results", "a directory written by 'collapse llm run' (runs/*/seed*/gen*)", str(results))
+    config = stored_config(results, "llm")
+    truth = (results / "data" / "language.npz").exists()
+    found: dict[str, dict[int, list[dict]]] = {}
+    for f in files:
+        m = _record(f, config, truth)
+        found.setdefault(m["setting"], {}).setdefault(int(m["seed"]), []).append(m)
     return found
 
 
@@ -159,7 +234,8 @@ def _lost_mass_panel(ax, results: Path, runs, q, N: int) -> None:
             label="discrete chain (resampling): tokens")
     perfect = results / "data" / "truth_beam.npz"
     if perfect.exists():
-        cov = load_npz(perfect)[0]["coverage"]
+        meta = _arrays(perfect, "blocks")[0]
+        cov = {k: _number(meta, perfect, "coverage", k) for k in ("missing_unigram_mass", "missing_bigram_mass")}
         ax.axhline(cov["missing_unigram_mass"], color="grey", lw=1, ls="-.",
                    label="true model + the same beam search: tokens")
         ax.axhline(cov["missing_bigram_mass"], color="grey", lw=1, ls=":", label="   bigrams")
@@ -173,7 +249,9 @@ def draw_groundtruth(results: Path, out_dir: Path) -> list[Path]:
     lang_file = results / "data" / "language.npz"
     if not lang_file.exists():
         return []  # a real-data run has no ground truth
-    q = load_npz(lang_file)[1]["unigram"]  # the true language's stationary token distribution
+    q = _arrays(lang_file, "unigram")[1]["unigram"]  # the true language's stationary token distribution
+    if q.ndim != 1 or not len(q) or not np.all(np.isfinite(q)) or (q < 0).any():
+        raise DamagedFile(lang_file, "unigram is not a probability vector", ADVICE)
     runs = load_runs(results)
     first = next(iter(runs.get(MAIN, next(iter(runs.values()))).values()))
     N = first[0]["scores"]["perplexity_gen0"].shape[0] * _block_tokens(results)  # real training tokens
@@ -225,28 +303,38 @@ def loss_by_frequency(q: npt.NDArray[np.float64], blocks: npt.NDArray[np.int64],
 
 
 def _block_tokens(results: Path) -> int:
-    return int(load_npz(Path(results) / "data" / "blocks.npz")[1]["train"].shape[1])
+    train = _arrays(Path(results) / "data" / "blocks.npz", "train")[1]["train"]
+    if train.ndim != 2:
+        raise DamagedFile(Path(results) / "data" / "blocks.npz", "train is not an array of blocks", ADVICE)
+    return int(train.shape[1])
+
+
+def _loss_files(results: Path, runs) -> tuple[str, int, list[tuple[int, Path]]]:
+    """The setting, seed and ``(generation, train.npz)`` of the first, second and last generations shown."""
+    s = MAIN if MAIN in runs else next(iter(runs))
+    seed, recs = next(iter(runs[s].items()))
+    gens = sorted({int(recs[i]["generation"]) for i in (0, min(1, len(recs) - 1), len(recs) - 1)})
+    d = Path(results) / "runs" / s / f"seed{seed}"
+    return s, seed, [(g, d / f"gen{g:02d}" / "train.npz") for g in gens]
 
 
 def _loss_panel(ax, results, runs, q, N) -> None:
     """Fraction of tokens absent, by expected count qN in the real data: measured vs the chain."""
     from collapse.analytic.rates import chain_loss_probability
 
-    s = MAIN if MAIN in runs else next(iter(runs))
-    seed, recs = next(iter(runs[s].items()))
+    s, seed, files = _loss_files(results, runs)
     edges = np.geomspace(max(q[q > 0].min() * N, 1e-2) * 0.999, q.max() * N * 1.001, 14)
     mid = np.sqrt(edges[1:] * edges[:-1])
     fine = np.geomspace(edges[0], edges[-1], 200)
-    for colour, g in zip(PALETTE, sorted({0, 1, len(recs) - 1})):
-        d = Path(results) / "runs" / s / f"seed{seed}" / f"gen{g:02d}"
-        blocks = load_npz(d / "train.npz")[1]["blocks"]
+    for colour, (g, f) in zip(PALETTE, files):
+        blocks = _arrays(f, "blocks")[1]["blocks"]
         absent, count = loss_by_frequency(q, blocks, edges)
         ax.plot(mid[count > 0], absent[count > 0], "o", color=colour, ms=4, label=f"gen {g} data (measured)")
         ax.plot(fine, chain_loss_probability(fine, g), color=colour, lw=1.2, ls="--",
                 label=f"gen {g}: discrete chain")
     perfect = Path(results) / "data" / "truth_beam.npz"
     if perfect.exists():
-        absent, count = loss_by_frequency(q, load_npz(perfect)[1]["blocks"], edges)
+        absent, count = loss_by_frequency(q, _arrays(perfect, "blocks")[1]["blocks"], edges)
         ax.plot(mid[count > 0], absent[count > 0], "x", color="grey", ms=5,
                 label="gen 1 data of the true model + beam search")
     _plain_log_x(ax, subs=(1.0,))
@@ -264,6 +352,8 @@ def write_example1(results: Path, out_dir: Path) -> list[Path]:
             for i, ex in enumerate(r["examples"][:1]):
                 rows.append({"setting": s, "seed": seed, "generation": r["generation"], "prompt_index": i,
                              "prompt": ex["prompt"], "continuation": ex["continuation"]})
+    if not rows:  # a run with no Example-1 prompts (n_examples=0)
+        return []
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
@@ -360,7 +450,27 @@ def describe_groundtruth(results: Path):
              f"on the true distribution already loses most of it)."))
 
 
+def check_results(results: Path) -> None:
+    """Read every file the figures need, so that a damaged one is named before any figure is written."""
+    results = Path(results)
+    runs = load_runs(results)
+    _what(results)
+    lang = results / "data" / "language.npz"
+    if lang.exists():
+        _arrays(lang, "unigram")
+        _block_tokens(results)
+        for _, f in _loss_files(results, runs)[2]:
+            _arrays(f, "blocks")
+        perfect = results / "data" / "truth_beam.npz"
+        if perfect.exists():
+            meta = _arrays(perfect, "blocks")[0]
+            for k in ("missing_unigram_mass", "missing_bigram_mass"):
+                _number(meta, perfect, "coverage", k)
+
+
 def draw_all(results: Path, out_dir: Path) -> list[Path]:
+    """Every language-model figure of the run in ``results``, into ``out_dir`` (checked first: nothing half-drawn)."""
+    check_results(results)
     paths: list[Path] = []
     for spec in FIGURES:
         paths += spec.draw(Path(results), Path(out_dir))
@@ -369,12 +479,12 @@ def draw_all(results: Path, out_dir: Path) -> list[Path]:
 
 FIGURES = [
     FigureSpec("llm-fig1", "per-sequence perplexity under generation 0, and test perplexity, per generation",
-               "Fig. 1b, 1c", COMMAND, draw_fig1, results="summary.json", describe=describe_fig1),
+               "Fig. 1b, 1c", COMMAND, draw_fig1, results="llm_summary.json", describe=describe_fig1),
     FigureSpec("llm-repetition", "the same with a repetition penalty of 2.0", "section 'Ablation: Repetitions'",
-               COMMAND, draw_repetition, results="summary.json", describe=describe_repetition),
+               COMMAND, draw_repetition, results="llm_summary.json", describe=describe_repetition),
     FigureSpec("llm-groundtruth", "exact KL, tail mass and rare-token loss against the discrete chain "
                "(synthetic language only)", "beyond the paper; cf. 'Discrete distributions with exact approximation'",
-               COMMAND, draw_groundtruth, results="summary.json", describe=describe_groundtruth),
+               COMMAND, draw_groundtruth, results="llm_summary.json", describe=describe_groundtruth),
     FigureSpec("llm-example1", "continuations of a fixed prompt by each generation (table)", "Example 1", COMMAND,
                write_example1),
 ]

@@ -18,6 +18,7 @@ Two worlds run through the same code:
 Modules
 -------
 config      frozen run configuration and the paper's settings
+limits      the largest value of every size and rate (the command line enforces them when it parses)
 synthetic   the ground-truth language, its corpus and tokenizer
 data        corpora -> per-line tokenization -> fixed-length blocks; real-data mixing
 model       loading (hub id, local directory or the synthetic stand-in), checkpoints

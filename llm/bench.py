@@ -17,7 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["measure", "measure_paper_model", "project_generation", "main", "OPT_125M", "PAPER_WORKLOAD"]
+from collapse.llm.limits import MAX_PROMPTS  # the most prompts in the batched run (--prompts)
+
+__all__ = ["measure", "measure_paper_model", "project_generation", "main", "OPT_125M", "PAPER_WORKLOAD",
+           "MAX_PROMPTS"]
+
 
 #: facebook/opt-125m's shape (its config.json): its speed measured without downloading its weights
 OPT_125M = dict(vocab_size=50272, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, ffn_dim=3072)
@@ -42,16 +46,29 @@ def measure(prompts: int = 64, device: str = "cpu", block_size: int = 64, new_to
             num_beams: int = 5, single: int = 4, repeats: int = 3) -> dict:
     """Time training and generation of a freshly initialised tiny OPT on random token blocks.
 
-    ``single`` prompts are also generated one at a time; the speed-up compares
-    seconds per prompt. Every timing is the best of ``repeats``.
+    ``single`` prompts (at most ``prompts``) are also generated one at a time; the speed-up
+    compares seconds per prompt. Every timing is the best of ``repeats``.
     """
+    from collapse.core.validation import check_int
     from collapse.llm.generate import beam_generate
-    from collapse.llm.model import TinyOPT, resolve_device
+    from collapse.llm.model import TinyOPT, check_fits, resolve_device
     from collapse.llm.train import TrainConfig, fine_tune
 
+    prompts = check_int("prompts", prompts, minimum=1, maximum=MAX_PROMPTS)
+    single = min(check_int("single", single, minimum=1), prompts)  # the first prompts of the batched run
+    repeats = check_int("repeats", repeats, minimum=1)
     device = resolve_device(device)
-    vocab = 405
-    model = TinyOPT().build(vocab, seed=0).to(device)
+    vocab, arch = 405, TinyOPT()
+    if block_size + new_tokens > arch.max_position_embeddings:
+        from collapse.core.validation import InvalidArgument
+
+        raise InvalidArgument("block_size", f"block_size + new_tokens <= {arch.max_position_embeddings}",
+                              block_size + new_tokens)
+    rows = prompts * num_beams
+    check_fits("prompts", 4.0 * rows * ((block_size + new_tokens) * 2 * arch.num_hidden_layers * arch.hidden_size
+                                        + 4 * vocab + 8 * block_size * arch.hidden_size),
+               f"beam search of {prompts} prompts x {num_beams} beams", device)
+    model = arch.build(vocab, seed=0).to(device)
     rng = np.random.default_rng(0)
     blocks = rng.integers(5, vocab, size=(max(prompts, 256), block_size))
     train_s, _ = _best_time(lambda: fine_tune(model, blocks, blocks[:8], TrainConfig(epochs=1, lr=1e-3, batch_size=32),

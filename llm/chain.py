@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from collapse.core.runio import metadata
-from collapse.core.runner import Run, read_result
+from collapse.core.runner import DamagedFile, Run, read_result
 from collapse.llm import distributed
 from collapse.llm.config import ExperimentConfig, Setting
 from collapse.llm.world import Runtime, World
@@ -100,6 +100,7 @@ def run_chain(chain: Chain) -> list[dict]:
     from tqdm.auto import tqdm
 
     cfg = chain.cfg
+    distributed.on_main(chain.run.own, f"runs/{chain.setting.name}")  # force deletes the setting's folder
     streams = np.random.SeedSequence(chain.seed).spawn(cfg.generations)
     gen0 = None
     rows = []
@@ -118,13 +119,64 @@ def run_chain(chain: Chain) -> list[dict]:
     return rows
 
 
+ADVICE = "delete it to recompute this generation, or rerun with --force"
+
+
 def _finished(chain: Chain, g: int) -> bool:
-    """Whether generation ``g`` is finished; its data for the next generation is checked then too."""
+    """Whether generation ``g`` is finished; its data for the next generation is checked then too.
+
+    ``metrics.json`` marks a finished generation only when it is this generation's (setting, seed,
+    generation and the numbers the summary reads) and ``scores.npz`` beside it is complete; a
+    damaged or foreign one is refused by name (:class:`~collapse.core.runner.DamagedFile`), never
+    counted as done. Without ``scores.npz`` (deleted) the generation is finished again.
+    """
     if not chain.done(g, METRICS):
         return False
+    check_metrics(chain.run.path(chain.rel(g, METRICS)), chain.setting.name, chain.seed, g)
+    if not chain.done(g, SCORES):
+        return False
+    check_scores(chain.run.path(chain.rel(g, SCORES)), chain.run.path(chain.rel(g, TRAIN)),
+                 where=(chain.setting.name, chain.seed, g))
     if g + 1 < chain.cfg.generations:
         chain.done(g, GENERATED)  # complete, or absent (then the next generation's train.npz holds it)
     return True
+
+
+def check_metrics(path: Path, setting: str, seed: int, g: int) -> dict:
+    """``path`` read back as generation ``g``'s metrics of ``setting`` and ``seed`` (else DamagedFile)."""
+    m = read_result(path)
+    if not isinstance(m, dict):
+        raise DamagedFile(path, f"a JSON {type(m).__name__}, not a metrics object", ADVICE)
+    try:
+        ppl = m["test"]["perplexity"]
+        where = (m["setting"], int(m["seed"]), int(m["generation"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DamagedFile(path, f"no {exc} in it: not a metrics file of 'collapse llm run'", ADVICE) from None
+    if where != (setting, seed, g):
+        raise DamagedFile(path, f"the metrics of another run ({where[0]}, seed {where[1]}, generation {where[2]})",
+                          ADVICE)
+    if not isinstance(ppl, (int, float)) or isinstance(ppl, bool):
+        raise DamagedFile(path, f"test perplexity {ppl!r} is not a number", ADVICE)
+    return m
+
+
+def check_scores(path: Path, train: Path | None = None, *, where: tuple | None = None) -> dict[str, np.ndarray]:
+    """The arrays of a ``scores.npz`` (else DamagedFile): of ``where`` (setting, seed, generation) when given,
+    with as many rows as ``train`` (its blocks) when given."""
+    meta, arrays = read_result(path)
+    if where is not None and isinstance(meta, dict) and (
+            meta.get("setting"), meta.get("seed"), meta.get("generation")) != tuple(where):
+        raise DamagedFile(path, f"the scores of another run ({meta.get('setting')}, seed {meta.get('seed')}, "
+                          f"generation {meta.get('generation')})", ADVICE)
+    ppl = arrays.get("perplexity_gen0")
+    if ppl is None or ppl.ndim != 1 or len(ppl) == 0:
+        raise DamagedFile(path, "no per-sequence perplexity_gen0 in it", ADVICE)
+    if train is not None and train.exists():
+        blocks = read_result(train)[1].get("blocks")
+        n = -1 if blocks is None else len(blocks)
+        if len(ppl) != n:
+            raise DamagedFile(path, f"{len(ppl)} scores for the {n} blocks of {train.name}: of another run", ADVICE)
+    return arrays
 
 
 def _train_data(step: Step) -> tuple[np.ndarray, np.ndarray]:
@@ -148,21 +200,23 @@ def _train_data(step: Step) -> tuple[np.ndarray, np.ndarray]:
 
 def _trained_model(step: Step):
     """Fine-tune on the step's data from the pretrained weights (or load this generation's checkpoint)."""
-    from collapse.llm.model import load_checkpoint, save_checkpoint
+    from collapse.llm.model import checkpoint_bytes, load_checkpoint
     from collapse.llm.train import fine_tune
 
     ch, g = step.chain, step.g
     ckpt = ch.gen_dir(g) / CHECKPOINT
     model = ch.world.model
     model.load_state_dict(ch.world.pretrained_state)
-    if distributed.broadcast(ckpt.exists() and ch.run.done(ch.rel(g, TRAIN_LOG))):
+    if ch.done(g, CHECKPOINT) and ch.done(g, TRAIN_LOG):  # the weights' size and sha256 as recorded
         load_checkpoint(model, ckpt)
         return model
     hist = fine_tune(model, step.train, ch.world.blocks["valid"], ch.cfg.train_config(ch.setting),
                      seed=int(step.stream.generate_state(1)[0]), device=ch.rt.device,
                      eval_batch_size=ch.rt.eval_batch_size, progress=ch.rt.progress, data_parallel=True)
-    distributed.on_main(save_checkpoint, model, ckpt,
-                        {"setting": ch.setting.name, "seed": str(ch.seed), "generation": str(g)})
+    if distributed.is_main():
+        ch.run.write_bytes(ch.rel(g, CHECKPOINT), checkpoint_bytes(
+            model, {"setting": ch.setting.name, "seed": str(ch.seed), "generation": str(g)}))
+    distributed.barrier()
     ch.save_json(g, TRAIN_LOG, ch.meta(g, history=hist))
     return model
 
@@ -189,6 +243,7 @@ def _gen0_model(step: Step):
 
     gen0 = copy.deepcopy(step.model)
     if step.g != 0:
+        step.chain.run.intact(step.chain.rel(0, CHECKPOINT))  # its size and sha256 as written (DamagedFile)
         load_checkpoint(gen0, step.chain.gen_dir(0) / CHECKPOINT)
     return gen0.eval()
 

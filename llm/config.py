@@ -18,10 +18,13 @@ from typing import Any
 
 from collapse.core.validation import InvalidArgument, check_choice, check_int, check_positive_real
 
+from collapse.llm.limits import LIMITS
 from collapse.llm.model import TinyOPT
 from collapse.llm.train import TrainConfig
 
-__all__ = ["Setting", "SyntheticConfig", "ExperimentConfig", "PAPER_SETTINGS", "preset", "config_from_dict"]
+__all__ = ["Setting", "SyntheticConfig", "ExperimentConfig", "PAPER_SETTINGS", "SETTING_NAMES", "LIMITS", "preset",
+           "config_from_dict", "parse_settings"]
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +55,26 @@ PAPER_SETTINGS = (
     Setting("10pct-kept", epochs=10, keep_real=0.1),
     Setting("repetition-penalty", epochs=5, repetition_penalty=2.0),
 )
+SETTING_NAMES = tuple(s.name for s in PAPER_SETTINGS)
+
+
+def parse_settings(text: str) -> tuple[str, ...]:
+    """The setting names of a comma-separated list (``--settings``), each known and given once.
+
+    >>> parse_settings("10pct-kept, no-data-kept")
+    ('10pct-kept', 'no-data-kept')
+    """
+    names = [t.strip() for t in str(text).split(",")]
+    valid = "comma-separated names from " + ", ".join(SETTING_NAMES)
+    if "" in names:
+        raise InvalidArgument("settings", valid, f"{text} (an empty name)")
+    unknown = [n for n in names if n not in SETTING_NAMES]
+    if unknown:
+        raise InvalidArgument("settings", valid, f"{text} (unknown: {', '.join(unknown)})")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InvalidArgument("settings", valid + ", each once", f"{text} (twice: {', '.join(twice)})")
+    return tuple(names)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,28 +122,36 @@ class ExperimentConfig:
     synthetic: SyntheticConfig = SyntheticConfig()
 
     def __post_init__(self):
-        check_int("block_size", self.block_size, minimum=2)
-        check_int("new_tokens", self.new_tokens, minimum=1)
-        check_int("num_beams", self.num_beams, minimum=1)
-        check_int("generations", self.generations, minimum=1)
-        check_int("max_blocks", self.max_blocks, minimum=0)
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise InvalidArgument("seeds", "a non-empty list of distinct seeds", self.seeds)
+        check_int("block_size", self.block_size, minimum=2, maximum=LIMITS["block_size"])
+        check_int("new_tokens", self.new_tokens, minimum=1, maximum=LIMITS["new_tokens"])
+        check_int("num_beams", self.num_beams, minimum=1, maximum=LIMITS["num_beams"])
+        check_int("generations", self.generations, minimum=1, maximum=LIMITS["generations"])
+        check_int("max_blocks", self.max_blocks, minimum=0, maximum=LIMITS["max_blocks"])
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or len(self.seeds) > LIMITS["seeds"]:
+            raise InvalidArgument("seeds", f"a non-empty list of at most {LIMITS['seeds']} distinct seeds",
+                                  self.seeds)
         for s in self.seeds:
-            check_int("seeds[]", s, minimum=0)
+            check_int("seeds[]", s, minimum=0, maximum=2 ** 32 - 1)
         for s in self.settings:
             self.train_config(s)  # validates the optimiser settings now, not at the first generation
         names = [s.name for s in self.settings]
         if not names or len(set(names)) != len(names):
             raise InvalidArgument("settings", "a non-empty list of settings with distinct names", names)
         if self.model == "synthetic" and self.data != "synthetic":
-            raise InvalidArgument("model", "a real model ('synthetic' only pairs with data='synthetic')",
-                                  self.model)
+            raise InvalidArgument("data", "'synthetic' with the synthetic stand-in model (other data needs a real "
+                                  "model: a local model folder or a hub id)", self.data)
+        if self.model != "synthetic" and self.data == "synthetic":
+            raise InvalidArgument("data", "'wikitext', a local WikiText-2 folder or a text file with a real model "
+                                  "(the synthetic language has its own tokenizer and stand-in)", self.data)
         if self.model == "synthetic":  # known before the stand-in is pretrained; real models: llm.model.check_context
             ctx = self.synthetic.arch.max_position_embeddings
             if self.block_size + self.new_tokens > ctx:
                 raise InvalidArgument("block_size", f"block_size + new_tokens <= the model's context of {ctx} tokens",
                                       f"{self.block_size} + {self.new_tokens} = {self.block_size + self.new_tokens}")
+        if self.generations > 1 and self.new_tokens != self.block_size:
+            raise InvalidArgument("new_tokens", f"block_size ({self.block_size}) with more than one generation (a "
+                                  "generation's continuations are the next one's training blocks, and setting "
+                                  "10pct-kept puts real blocks among them)", self.new_tokens)
 
     def train_config(self, setting: Setting) -> TrainConfig:
         return TrainConfig(epochs=setting.epochs, lr=self.lr, min_lr=self.min_lr, weight_decay=self.weight_decay,

@@ -9,6 +9,7 @@ remainder is dropped; ``labels = input_ids``, no padding.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,11 +20,82 @@ import numpy.typing as npt
 from collapse.core.validation import InvalidArgument, check_int
 
 __all__ = [
-    "Corpus", "SPLITS", "load_corpus", "load_wikitext_dir", "split_articles", "tokenize_lines",
-    "build_blocks", "mix_real",
+    "Corpus", "SPLITS", "DATA_EXPECTED", "check_data_path", "load_corpus", "load_wikitext_dir", "load_text_file",
+    "split_articles", "tokenize_lines", "build_blocks", "mix_real",
 ]
 
 SPLITS = ("train", "valid", "test")
+#: the largest text file read (WikiText-103's train split is about 540 MB)
+MAX_TEXT_BYTES = 2 ** 30
+DATA_EXPECTED = ("'synthetic', 'wikitext' (the Hugging Face hub), a local WikiText-2 folder holding "
+                 "wiki.{train,valid,test}.{raw,tokens}, or one UTF-8 text file (cut 80/10/10)")
+
+
+def _split_files(path: Path) -> dict[str, Path]:
+    """The split files of a WikiText folder, ``.raw`` preferred; refuses one that is not a readable file."""
+    found: dict[str, Path] = {}
+    for split in SPLITS:
+        for ext in ("raw", "tokens"):
+            f = path / f"wiki.{split}.{ext}"
+            if f.exists() or f.is_symlink():
+                _check_text_file(f)
+                found[split] = f
+                break
+    return found
+
+
+def _check_text_file(f: Path) -> None:
+    """A text file that can be read: exists, a regular file (not a folder), readable, not empty, not too large."""
+    why = None
+    try:
+        if not f.exists():
+            why = "no such file"
+        elif f.is_dir():
+            why = "a folder, not a file"
+        elif not f.is_file():
+            why = "not a regular file"
+        elif not os.access(f, os.R_OK):
+            why = "not readable by this user"
+        elif f.stat().st_size == 0:
+            why = "empty"
+        elif f.stat().st_size > MAX_TEXT_BYTES:
+            why = f"{f.stat().st_size} bytes, more than {MAX_TEXT_BYTES}"
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+    if why:
+        raise InvalidArgument("data", "a non-empty UTF-8 text file this user can read", f"{f} ({why})")
+
+
+def check_data_path(data: str) -> str:
+    """``data`` if it can be read as a corpus (the files' existence and kind; their text is read later).
+
+    'synthetic' and 'wikitext' are names; anything else is a path: an existing folder holding at
+    least one ``wiki.{split}.{raw,tokens}`` regular file (all three, or one to split), or an existing
+    non-empty regular file.
+    """
+    text = str(data)
+    if text in ("synthetic", "wikitext"):
+        return text
+    if not text.strip() or "\0" in text:
+        raise InvalidArgument("data", DATA_EXPECTED, text)
+    path = Path(text).expanduser()
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as exc:
+        raise InvalidArgument("data", DATA_EXPECTED, f"{text} ({exc.strerror or type(exc).__name__})") from None
+    if not exists:
+        raise InvalidArgument("data", DATA_EXPECTED, f"{text} (no such file or folder)")
+    if is_dir:
+        found = _split_files(path)
+        if not found:
+            raise InvalidArgument("data", "a folder holding wiki.{train,valid,test}.{raw,tokens}",
+                                  f"{text} (no wiki.{{train,valid,test}}.{{raw,tokens}} in it)")
+        if len(found) == 2:
+            raise InvalidArgument("data", "all three of wiki.{train,valid,test} or just one to split",
+                                  f"{text} (only {' and '.join(sorted(f.name for f in found.values()))})")
+        return text
+    _check_text_file(path)
+    return text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +106,8 @@ class Corpus:
     valid: list[str]
     test: list[str]
     note: str = ""
+    #: the file each split was read from (named in messages about it)
+    files: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def split(self, name: str) -> list[str]:
         return getattr(self, name)
@@ -47,12 +121,12 @@ def load_corpus(data: str) -> Corpus:
     """
     if data == "wikitext":
         return _load_hub_wikitext()
+    if data == "synthetic":
+        raise InvalidArgument("data", "'wikitext', a local WikiText-2 folder or a text file (the synthetic corpus "
+                              "is made with its language by collapse.llm.world)", data)
+    check_data_path(data)
     path = Path(data).expanduser()
-    if not path.is_dir():
-        raise InvalidArgument(
-            "data", "'synthetic', 'wikitext' (the Hugging Face hub) or an existing directory holding "
-            "wiki.{train,valid,test}.{raw,tokens}", data)
-    return load_wikitext_dir(path)
+    return load_wikitext_dir(path) if path.is_dir() else load_text_file(path)
 
 
 def _load_hub_wikitext() -> Corpus:
@@ -60,7 +134,8 @@ def _load_hub_wikitext() -> Corpus:
 
     if not hub_reachable():
         raise InvalidArgument(
-            "data", "a local WikiText-2 directory (the Hugging Face hub is unreachable from here)", "wikitext")
+            "data", "a local WikiText-2 folder or a text file: the Hugging Face hub cannot be reached from here "
+            "(HF_HUB_OFFLINE is set, or no network)", "wikitext")
     try:
         import datasets
     except ImportError:
@@ -80,24 +155,45 @@ def load_wikitext_dir(path: Path) -> Corpus:
     ``wiki.valid.tokens``), it is cut into train / valid / test at article
     boundaries by :func:`split_articles`.
     """
-    found: dict[str, Path] = {}
-    for split in SPLITS:
-        for ext in ("raw", "tokens"):
-            f = path / f"wiki.{split}.{ext}"
-            if f.is_file():
-                found[split] = f
-                break
-    if not found:
-        raise InvalidArgument("data", "a directory holding wiki.{train,valid,test}.{raw,tokens}", str(path))
-    read = {s: f.read_text(encoding="utf-8").splitlines() for s, f in found.items()}
+    check_data_path(str(path))
+    found = _split_files(Path(path))
+    read = {s: _read_lines(f) for s, f in found.items()}
     if len(found) == 3:
-        return Corpus(**read, note=f"WikiText-2 from {path}")
-    if len(found) == 2:
-        raise InvalidArgument("data", "all three of wiki.{train,valid,test} or just one to split",
-                              f"{path} with only {sorted(f.name for f in found.values())}")
+        return Corpus(**read, note=f"WikiText-2 from {path}", files={s: str(f) for s, f in found.items()})
     (only_split, lines), = read.items()
+    return _cut(lines, found[only_split], f"{found[only_split].name} from {path}")
+
+
+def load_text_file(path: Path) -> Corpus:
+    """One UTF-8 text file, cut into train / valid / test (80/10/10) at article boundaries."""
+    _check_text_file(Path(path))
+    return _cut(_read_lines(Path(path)), Path(path), str(path))
+
+
+def _cut(lines: list[str], f: Path, what: str) -> Corpus:
+    if sum(1 for line in lines if line.strip()) < len(SPLITS):
+        raise InvalidArgument("data", "a text of at least 3 non-empty lines, to cut into train, valid and test",
+                              f"{f} ({sum(1 for line in lines if line.strip())} non-empty lines)")
     parts = split_articles(lines, (0.8, 0.1, 0.1))
-    return Corpus(*parts, note=f"{found[only_split].name} from {path} cut 80/10/10 at article boundaries")
+    return Corpus(*parts, note=f"{what} cut 80/10/10 at article boundaries", files={s: str(f) for s in SPLITS})
+
+
+def _read_lines(f: Path) -> list[str]:
+    """The lines of a UTF-8 text file (a file in another encoding, or one without text, is bad input)."""
+    try:
+        raw = f.read_bytes()
+    except OSError as exc:
+        raise InvalidArgument("data", "a readable text file", f"{f} ({exc.strerror or type(exc).__name__})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgument("data", "a text file in UTF-8 (convert it, e.g. with iconv -t UTF-8)",
+                              f"{f} (not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+    if "\0" in text:
+        raise InvalidArgument("data", "a text file (this one holds NUL bytes)", str(f))
+    if not text.strip():
+        raise InvalidArgument("data", "a text file holding text", f"{f} (only whitespace)")
+    return text.splitlines()
 
 
 _HEADING = re.compile(r"^ = [^=].* = $")

@@ -15,8 +15,13 @@ atomically, mode 0644; ``metrics.json`` last, so it marks a finished generation)
         generated.npz  this model's continuations of the real training blocks (next generation's data)
         scores.npz     per-sequence perplexity of train.npz under generation 0 (and the truth's NLL)
         metrics.json   test perplexity, ground-truth scores, Example-1 continuations
-    OUT/summary.json, OUT/summary.csv  one row per setting / seed / generation
-    OUT/summary_by_generation.csv      mean and std over seeds per setting / generation
+    OUT/llm_summary.json, OUT/llm_summary.csv   one row per setting / seed / generation
+    OUT/llm_summary_by_generation.csv           mean and std over seeds per setting / generation
+
+Every file is written through the :class:`~collapse.core.runner.Run` and owned by it
+(``run.json`` lists ``data/...``, ``pretrained``, ``runs/SETTING``, the summaries), so
+``force`` deletes only these, and the folder may hold other experiments' files (the
+summaries carry the experiment's name: a sweep writes ``summary.csv``).
 
 Each generation starts from the pretrained weights and trains on the previous
 generation's generated blocks (setting 2: a random 10% replaced by real ones).
@@ -41,7 +46,7 @@ from collapse.llm import distributed
 from collapse.llm.chain import Chain, run_chain
 from collapse.llm.config import ExperimentConfig, preset
 from collapse.llm.summary import SUMMARY_FIELDS, load_summary, write_summary
-from collapse.llm.world import Runtime, World, open_world, prepare, read_world
+from collapse.llm.world import SUMMARY_JSON, Runtime, World, open_world, prepare, read_world
 
 __all__ = ["Runtime", "World", "run", "run_quick", "prepare", "load_summary", "SUMMARY_FIELDS"]
 
@@ -81,7 +86,7 @@ def _run_all(cfg: ExperimentConfig, out: Path, rt: Runtime, on_saved, force: boo
         for seed in cfg.seeds:
             run_chain(Chain(cfg, world, run_, rt, setting, seed, on_saved))
             distributed.on_main(write_summary, run_)
-    return out / "summary.json"
+    return out / SUMMARY_JSON
 
 
 def run_quick(out_dir: Path, seed: int = 0, *, device: str = "cpu", progress: bool = False,
@@ -89,7 +94,7 @@ def run_quick(out_dir: Path, seed: int = 0, *, device: str = "cpu", progress: bo
     """The ``quick`` preset (both settings and the ablation, 6 generations, seeds ``seed``, ``seed+1``).
 
     Resumable: call it again on the same ``out_dir`` to continue. Returns the
-    path of ``summary.json``; ``collapse figures llm --out out_dir`` draws it.
+    path of ``llm_summary.json``; ``collapse figures llm --out out_dir`` draws it.
     """
     cfg = preset("quick", seeds=(int(seed), int(seed) + 1))
     return run(cfg, Path(out_dir), Runtime(device=device, progress=progress, threads=1), force=force)

@@ -6,18 +6,62 @@ Torch seeding lives here (:func:`seed_torch`) and nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Any
 
 from collapse.core.runio import atomic_write_bytes
-from collapse.core.validation import InvalidArgument, check_choice
+from collapse.core.validation import InvalidArgument, check_choice, check_memory
 
 __all__ = [
     "TinyOPT", "hub_reachable", "load_pretrained", "resolve_device", "seed_torch", "save_checkpoint",
-    "load_checkpoint", "state_to_cpu", "check_context",
+    "load_checkpoint", "state_to_cpu", "check_context", "check_model_name", "check_fits", "checkpoint_bytes",
 ]
+
+MODEL_EXPECTED = ("'synthetic', a local model folder (holding config.json, as save_pretrained writes it) or a "
+                  "Hugging Face hub id (facebook/opt-125m)")
+#: a hub id: ``name`` or ``owner/name``, letters, digits, ``-``, ``_``, ``.`` (not first), at most 96 each
+_HUB_ID = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,95}/)?[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+
+
+def _looks_local(text: str) -> bool:
+    """Whether ``text`` is written as a file-system path (not a hub id)."""
+    return (text.startswith(("/", "./", "../", "~", ".\\")) or text in (".", "..") or "\\" in text
+            or text.count("/") > 1 or text.endswith("/") or os.sep != "/" and os.sep in text)
+
+
+def check_model_name(model: str) -> str:
+    """``model`` if it can name a model: 'synthetic', a local model folder, or a hub id (nothing is loaded).
+
+    An existing path must be a folder holding ``config.json``; a path that does not exist is refused
+    when it is written as one (``./m``, ``/data/opt``, ``~/m``, ``a/b/c``); anything else must have
+    the form of a hub id, whose reachability :func:`load_pretrained` checks.
+    """
+    text = str(model)
+    if text == "synthetic":
+        return text
+    if not text.strip() or text != text.strip() or "\0" in text:
+        raise InvalidArgument("model", MODEL_EXPECTED, text)
+    path = Path(text).expanduser()
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as exc:
+        raise InvalidArgument("model", MODEL_EXPECTED, f"{text} ({exc.strerror or type(exc).__name__})") from None
+    if is_dir:
+        if not (path / "config.json").is_file():
+            raise InvalidArgument("model", "a model folder holding config.json (as save_pretrained writes it)",
+                                  f"{text} (a folder without config.json)")
+        return text
+    if exists:
+        raise InvalidArgument("model", "a model folder holding config.json", f"{text} (a file, not a folder)")
+    if _looks_local(text):
+        raise InvalidArgument("model", "an existing local model folder", f"{text} (no such folder)")
+    if ".." in text or "--" in text or not _HUB_ID.match(text):
+        raise InvalidArgument("model", MODEL_EXPECTED, f"{text} (neither an existing folder nor a hub id)")
+    return text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,15 +143,16 @@ def load_pretrained(model: str) -> tuple[Any, Any]:
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    check_model_name(model)
     quiet_transformers()
     path = Path(model).expanduser()
     if path.is_dir():
         try:
             return (AutoModelForCausalLM.from_pretrained(path, local_files_only=True),
                     AutoTokenizer.from_pretrained(path, local_files_only=True))
-        except (OSError, ValueError) as exc:
-            raise InvalidArgument("model", "a directory holding a causal LM saved by save_pretrained",
-                                  f"{model} ({_first_line(exc)})") from None
+        except Exception as exc:  # noqa: BLE001 -- any unreadable folder (bad JSON, weights, tokenizer) is bad input
+            raise InvalidArgument("model", "a folder holding a causal LM and its tokenizer saved by save_pretrained",
+                                  f"{model} ({type(exc).__name__}: {_first_line(exc)[:200]})") from None
     try:
         return (AutoModelForCausalLM.from_pretrained(model, local_files_only=True),
                 AutoTokenizer.from_pretrained(model, local_files_only=True))
@@ -115,13 +160,14 @@ def load_pretrained(model: str) -> tuple[Any, Any]:
         pass
     if not hub_reachable():
         raise InvalidArgument(
-            "model", "'synthetic', a local model directory, or a hub id already in the local cache "
-            "(the Hugging Face hub is unreachable from here)", model)
+            "model", "a local model folder (holding config.json) or a hub id already in the local cache: the "
+            "Hugging Face hub cannot be reached from here (HF_HUB_OFFLINE is set, or no network)",
+            f"{model} (not in the local cache)")
     try:
         return AutoModelForCausalLM.from_pretrained(model), AutoTokenizer.from_pretrained(model)
-    except (OSError, ValueError) as exc:
-        raise InvalidArgument("model", "a causal LM id on the Hugging Face hub", f"{model} ({_first_line(exc)})") \
-            from None
+    except Exception as exc:  # noqa: BLE001 -- an unknown id, a gated one, a non-causal model: bad input
+        raise InvalidArgument("model", "a causal LM id on the Hugging Face hub",
+                              f"{model} ({type(exc).__name__}: {_first_line(exc)[:200]})") from None
 
 
 def quiet_transformers() -> None:
@@ -144,6 +190,29 @@ def check_context(model, block_size: int, new_tokens: int) -> None:
             f"{block_size} + {new_tokens} = {block_size + new_tokens}")
 
 
+def check_fits(name: str, needed: float, what: str, device: str) -> None:
+    """Refuse, before any work, a step whose memory estimate ``needed`` (bytes) does not fit ``device``.
+
+    CPU: :func:`collapse.core.validation.check_memory`; CUDA: 90% of the GPU's free memory.
+    """
+    if device != "cuda":
+        check_memory(name, needed, what)
+        return
+    import torch
+
+    free, _ = torch.cuda.mem_get_info()
+    if not math.isfinite(needed) or needed > 0.9 * free:
+        raise InvalidArgument(name, f"a run that fits in the {0.9 * free / 2 ** 30:.3g} GiB of free GPU memory",
+                              _Shown(f"about {needed / 2 ** 30:.3g} GiB for {what}"))
+
+
+class _Shown(str):
+    """A value shown as it is in an InvalidArgument message (no quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def state_to_cpu(model) -> dict[str, Any]:
     """A detached CPU copy of the model's parameters and buffers."""
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
@@ -158,13 +227,18 @@ def _tied_keys(model) -> set[str]:
     return set()
 
 
-def save_checkpoint(model, path: Path, metadata: dict[str, str] | None = None) -> Path:
-    """Write the model's weights as one safetensors file, atomically (tied copies stored once)."""
+def checkpoint_bytes(model, metadata: dict[str, str] | None = None) -> bytes:
+    """The model's weights as the bytes of one safetensors file (tied copies stored once)."""
     from safetensors.torch import save
 
     skip = _tied_keys(model)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items() if k not in skip}
-    return atomic_write_bytes(path, save(state, metadata=metadata))
+    return save(state, metadata=metadata)
+
+
+def save_checkpoint(model, path: Path, metadata: dict[str, str] | None = None) -> Path:
+    """Write the model's weights as one safetensors file, atomically (a run writes them through its Run)."""
+    return atomic_write_bytes(path, checkpoint_bytes(model, metadata))
 
 
 def load_checkpoint(model, path: Path) -> None:

@@ -1,8 +1,9 @@
 """The run's summary: one row per setting / seed / generation, and mean and std over seeds.
 
-``OUT/summary.json`` (the config and all rows), ``OUT/summary.csv`` (the headline
-numbers) and ``OUT/summary_by_generation.csv``, rebuilt from the finished
-generations' ``metrics.json`` and ``scores.npz`` after every chain.
+``OUT/llm_summary.json`` (the config and all rows), ``OUT/llm_summary.csv`` (the headline
+numbers) and ``OUT/llm_summary_by_generation.csv``, rebuilt from the finished
+generations' ``metrics.json`` and ``scores.npz`` after every chain. The names carry the
+experiment's: a run folder may hold other experiments (a sweep writes ``summary.csv``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from collapse.core.runner import Run, read_result
+from collapse.core.runner import DamagedFile, Run, read_result
 from collapse.core.validation import InvalidArgument
 from collapse.llm.config import ExperimentConfig, config_from_dict
+from collapse.llm.world import SUMMARY_BY_GENERATION, SUMMARY_CSV, SUMMARY_JSON
 
 __all__ = ["SUMMARY_FIELDS", "write_summary", "load_summary", "by_generation"]
 
@@ -25,8 +27,12 @@ SUMMARY_FIELDS = ("setting", "seed", "generation", "test_perplexity", "mean_perp
 
 def _row(metrics_file: Path) -> dict:
     """The headline numbers of one finished generation (its damaged files are named: DamagedFile)."""
-    m = read_result(metrics_file)
-    _, scores = read_result(metrics_file.parent / "scores.npz")
+    from collapse.llm.chain import check_metrics, check_scores
+
+    d = metrics_file.parent
+    where = (d.parent.parent.name, int(d.parent.name[4:]), int(d.name[3:]))
+    m = check_metrics(metrics_file, *where)
+    scores = check_scores(d / "scores.npz", where=where)
     truth, data = m.get("truth", {}), m.get("data", {})
     return {
         "setting": m["setting"], "seed": m["seed"], "generation": m["generation"],
@@ -40,15 +46,19 @@ def _row(metrics_file: Path) -> dict:
 
 
 def write_summary(run: Run) -> None:
-    """``summary.json`` (all metrics rows) and ``summary.csv`` (the headline numbers) from finished generations."""
-    rows = [_row(f) for f in sorted(run.path("runs").glob("*/seed*/gen*/metrics.json"))]
-    run.save_json("summary.json", run.metadata(rows=rows))
+    """``llm_summary.json`` (all metrics rows) and ``llm_summary.csv`` (the headline numbers), finished generations."""
+    c = run.config
+    dirs = {f"{s['name']}/seed{seed}/gen{g:02d}" for s in c["settings"] for seed in c["seeds"]
+            for g in range(c["generations"])}
+    found = sorted(run.path("runs").glob("*/seed*/gen*/metrics.json"))
+    rows = [_row(f) for f in found if "/".join(f.parts[-4:-1]) in dirs]
+    run.save_json(SUMMARY_JSON, run.metadata(rows=rows))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=SUMMARY_FIELDS, lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
-    run.write_text("summary.csv", buf.getvalue())
-    run.write_text("summary_by_generation.csv", by_generation(rows))
+    run.write_text(SUMMARY_CSV, buf.getvalue())
+    run.write_text(SUMMARY_BY_GENERATION, by_generation(rows))
 
 
 def by_generation(rows: list[dict]) -> str:
@@ -71,8 +81,12 @@ def by_generation(rows: list[dict]) -> str:
 
 def load_summary(out: Path) -> tuple[ExperimentConfig, list[dict]]:
     """The config and summary rows of a finished (or partial) run directory."""
-    path = Path(out) / "summary.json"
+    path = Path(out) / SUMMARY_JSON
     if not path.exists():
-        raise InvalidArgument("results", "a directory written by 'collapse llm run' (summary.json)", str(out))
+        raise InvalidArgument("results", f"a directory written by 'collapse llm run' ({SUMMARY_JSON})", str(out))
     s = read_result(path)
-    return config_from_dict(s["config"]), s["rows"]
+    try:
+        return config_from_dict(s["config"]), list(s["rows"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DamagedFile(path, f"not a summary of 'collapse llm run' ({type(exc).__name__}: {exc})".splitlines()[0],
+                          "delete it: the next 'collapse llm run' rewrites it") from None

@@ -13,9 +13,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from collapse.core.validation import check_choice, check_int, check_positive_real
+from collapse.core.validation import InvalidArgument, check_choice, check_finite_real, check_int
+from collapse.llm.limits import MAX_BATCH_SIZE, MAX_LR, MAX_WEIGHT_DECAY
 
-__all__ = ["TrainConfig", "fine_tune"]
+__all__ = ["MAX_BATCH_SIZE", "MAX_LR", "MAX_WEIGHT_DECAY", "TrainConfig", "fine_tune"]
+
+
+def _real_in(name: str, value, low: float, high: float, *, low_open: bool = False, what: str = "") -> float:
+    """``value`` as a float in [low, high] (``(low, high]`` when ``low_open``), else InvalidArgument."""
+    v = check_finite_real(name, value)
+    if v < low or v > high or (low_open and v == low):
+        raise InvalidArgument(name, what or f"a number in {'(' if low_open else '['}{low:g}, {high:g}]", value)
+    return v
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,10 +39,12 @@ class TrainConfig:
     schedule: str = "epoch"
 
     def __post_init__(self):
-        check_int("epochs", self.epochs, minimum=1)
-        check_positive_real("lr", self.lr)
-        check_positive_real("min_lr", self.min_lr)
-        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("epochs", self.epochs, minimum=1, maximum=10_000)
+        _real_in("lr", self.lr, 0.0, MAX_LR, low_open=True)
+        _real_in("min_lr", self.min_lr, 0.0, self.lr if 0 < self.lr <= MAX_LR else MAX_LR,
+                 what=f"a number in [0, lr = {self.lr:g}] (the cosine schedule ends there)")
+        _real_in("weight_decay", self.weight_decay, 0.0, MAX_WEIGHT_DECAY)
+        check_int("batch_size", self.batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
         check_choice("schedule", self.schedule, ("epoch", "step"))
 
 

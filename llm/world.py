@@ -3,9 +3,12 @@
 Made once per run folder by rank 0 (:func:`open_world`), in two phases so that bad
 input leaves nothing behind:
 
-1. **checks that can fail fast, writing nothing**: the model is loaded (a real one)
-   and its context checked, the corpus read, tokenized and cut into blocks, the
-   synthetic language drawn -- whatever is not on disk yet is built in memory;
+1. **checks that can fail fast, writing nothing**: no other experiment in the folder
+   owns one of this one's outputs; the data path is checked, the model is loaded (a
+   real one) and its context checked, the memory of the training and beam-search
+   batches estimated, the corpus read (UTF-8), tokenized and cut into blocks (every
+   split at least one block), the synthetic language drawn -- whatever is not on disk
+   yet is built in memory;
 2. **the run is opened** (:class:`collapse.core.runner.Run`: ``OUT/run.json`` holds
    the config, a resume with another config is refused) and what is missing is
    written: the blocks, the true language, the pretrained stand-in, the truth's
@@ -24,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from collapse.core.runio import as_json, atomic_dir, metadata
-from collapse.core.runner import Run, check_out_dir, read_result
+from collapse.core.runner import MANIFEST, Run, check_out_dir, read_result
 from collapse.core.validation import InvalidArgument
 from collapse.llm.config import ExperimentConfig
 
@@ -32,10 +35,15 @@ __all__ = ["NAME", "OUTPUTS", "Runtime", "World", "open_world", "read_world", "p
 
 #: the experiment's name in ``OUT/run.json``
 NAME = "llm"
-#: the top-level outputs of the experiment in its folder: ``force`` deletes exactly these
-OUTPUTS = ("data", "pretrained", "runs", "summary.json", "summary.csv", "summary_by_generation.csv")
 BLOCKS, LANGUAGE, TRUTH_BEAM = "data/blocks.npz", "data/language.npz", "data/truth_beam.npz"
 PRETRAINED = "pretrained"
+#: the summary files, named for the experiment: a folder may hold another experiment's summary.csv (a sweep's)
+SUMMARY_JSON, SUMMARY_CSV, SUMMARY_BY_GENERATION = "llm_summary.json", "llm_summary.csv", \
+    "llm_summary_by_generation.csv"
+#: the experiment's outputs in its folder besides ``runs/SETTING`` (one per setting, owned as each chain starts):
+#: each is owned through the run (``OUT/run.json``), so ``force`` deletes exactly these and nothing
+#: another experiment or the user keeps in the folder (a ``data/`` or ``runs/`` of their own)
+OUTPUTS = (BLOCKS, LANGUAGE, TRUTH_BEAM, PRETRAINED, SUMMARY_JSON, SUMMARY_CSV, SUMMARY_BY_GENERATION)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,10 +93,11 @@ def open_world(cfg: ExperimentConfig, out: Path, rt: Runtime, *, force: bool = F
         A file of the run that cannot be read back (named).
     """
     out = check_out_dir(out)
+    _check_free(cfg, out)
     fresh = force or not (out / BLOCKS).exists()
-    draft = _draft(cfg, fresh)
+    draft = _draft(cfg, fresh, rt)
     run = Run.open(out, NAME, cfg, force=force)
-    _own_outputs(run, force)
+    _own_outputs(run)
     world = _make_synthetic(cfg, draft, run, rt) if cfg.model == "synthetic" else _make_real(cfg, draft, run)
     return run, _on_device(world, rt)
 
@@ -96,7 +105,7 @@ def open_world(cfg: ExperimentConfig, out: Path, rt: Runtime, *, force: bool = F
 def read_world(cfg: ExperimentConfig, out: Path, rt: Runtime) -> tuple[Run, World]:
     """Any other rank, after rank 0's :func:`open_world`: its results read back; no lock taken, nothing written."""
     run = Run(Path(out), NAME, as_json(cfg))  # a reading view: writes go through rank 0 only
-    draft = _draft(cfg, fresh=False)
+    draft = _draft(cfg, False, rt)
     blocks = _read_blocks(run)
     if cfg.model == "synthetic":
         from collapse.llm.model import load_pretrained
@@ -113,16 +122,32 @@ def prepare(cfg: ExperimentConfig, out: Path, rt: Runtime, *, force: bool = Fals
     return open_world(cfg, out, rt, force=force)[1]
 
 
-def _own_outputs(run: Run, force: bool) -> None:
-    """Record the layout's top-level outputs as the run's; ``force`` also clears a folder of the older layout."""
-    import shutil
+def _check_free(cfg: ExperimentConfig, out: Path) -> None:
+    """Refuse, before anything is written, a folder where another experiment owns one of this one's outputs.
 
+    The same rule as :meth:`collapse.core.runner.Run.own`, applied to every output at once and
+    before ``run.json`` gets an entry for this experiment.
+    """
+    path = out / MANIFEST
+    if not path.exists():
+        return
+    manifest = read_result(path)
+    runs = manifest.get("runs") if isinstance(manifest, dict) else None
+    if not isinstance(runs, dict):
+        return  # Run.open names the damaged manifest
+    mine = list(OUTPUTS) + [f"runs/{s.name}" for s in cfg.settings]
+    for other, entry in runs.items():
+        files = entry.get("files", []) if other != NAME and isinstance(entry, dict) else []
+        for f in files:
+            for rel in mine:
+                if rel == f or rel.startswith(f + "/") or f.startswith(rel + "/"):
+                    raise InvalidArgument("--out", f"a run folder where {rel} is free (experiment {other!r} owns "
+                                          f"{f} in it; choose another --out)", str(out))
+
+
+def _own_outputs(run: Run) -> None:
+    """Record the layout's outputs as the run's (the runner refuses one another experiment owns)."""
     for rel in OUTPUTS:
-        p = run.path(rel)
-        if force and p.is_dir() and not p.is_symlink():  # written before run.json: still the layout's
-            shutil.rmtree(p)
-        elif force and (p.exists() or p.is_symlink()):
-            p.unlink()
         run.own(rel)
 
 
@@ -137,18 +162,51 @@ def _on_device(world: World, rt: Runtime) -> World:
 # ---------------------------------------------------------------------------- blocks
 
 
-def _draft(cfg: ExperimentConfig, fresh: bool) -> _Draft:
-    return _draft_synthetic(cfg, fresh) if cfg.model == "synthetic" else _draft_real(cfg, fresh)
+def _draft(cfg: ExperimentConfig, fresh: bool, rt: Runtime) -> _Draft:
+    return _draft_synthetic(cfg, fresh, rt) if cfg.model == "synthetic" else _draft_real(cfg, fresh, rt)
 
 
-def _checked_blocks(cfg: ExperimentConfig, note: str, blocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The first ``max_blocks`` of every split; a split without one block is bad input."""
+def _blocks_of(ids: np.ndarray, cfg: ExperimentConfig, split: str, name: str, what: str) -> np.ndarray:
+    """``ids`` cut into blocks; too few tokens for one block is bad input, named ``name`` and ``what``."""
+    from collapse.llm.data import build_blocks
+
+    if len(ids) < cfg.block_size:
+        raise InvalidArgument(name, f"enough text for at least one {cfg.block_size}-token {split} block "
+                              f"(block_size={cfg.block_size})", f"{what}: {len(ids)} tokens")
+    return build_blocks(ids, cfg.block_size)
+
+
+def _checked_blocks(cfg: ExperimentConfig, blocks: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The first ``max_blocks`` of every split."""
     if cfg.max_blocks:
         blocks = {k: v[: cfg.max_blocks] for k, v in blocks.items()}
-    for k, v in blocks.items():
-        if len(v) < 1:
-            raise InvalidArgument("data", f"enough text for at least one {cfg.block_size}-token {k} block", note)
     return blocks
+
+
+def _check_budget(cfg: ExperimentConfig, rt: Runtime, *, vocab: int, hidden: int, layers: int, params: int) -> None:
+    """Refuse, before anything is written, a run whose training or beam-search batches cannot fit (fp32 bytes).
+
+    Training: weights, gradients and AdamW's two moments, the pretrained and best-epoch copies and the
+    generation-0 scorer (7 copies), and per block of a batch its logits (with their softmax and
+    gradient) and the layers' activations. Beam search: ``num_beams`` copies of every prompt of a
+    batch, their key/value cache, the prompt's activations and the next token's scores.
+    """
+    from collapse.llm.model import check_fits
+
+    f = 4.0
+    cap = cfg.max_blocks or float("inf")  # no batch is larger than the split
+    batch, prompts = int(min(cfg.batch_size, cap)), int(min(rt.gen_batch_size, cap))
+    weights = 7 * f * params
+    per_block = cfg.block_size * (3 * vocab + 24 * layers * hidden) * f
+    check_fits("batch_size", weights + batch * per_block,
+               f"training batches of {batch} blocks of {cfg.block_size} tokens ({params:,} parameters, "
+               f"a vocabulary of {vocab})", rt.device)
+    rows = prompts * cfg.num_beams
+    # transformers' generate keeps only the last position's logits (logits_to_keep=1)
+    per_row = ((cfg.block_size + cfg.new_tokens) * 2 * layers * hidden + 4 * vocab + 8 * cfg.block_size * hidden) * f
+    check_fits("gen_batch_size", weights + rows * per_row,
+               f"beam search of {prompts} prompts x {cfg.num_beams} beams x "
+               f"{cfg.block_size + cfg.new_tokens} tokens", rt.device)
 
 
 def _save_blocks(cfg: ExperimentConfig, run: Run, draft: _Draft) -> None:
@@ -163,11 +221,17 @@ def _read_blocks(run: Run) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------- a real model and corpus
 
 
-def _draft_real(cfg: ExperimentConfig, fresh: bool) -> _Draft:
+def _draft_real(cfg: ExperimentConfig, fresh: bool, rt: Runtime) -> _Draft:
+    from collapse.llm.data import check_data_path
     from collapse.llm.model import check_context, load_pretrained
 
+    if cfg.data != "wikitext":
+        check_data_path(cfg.data)  # a missing or wrong path is named before the model is loaded
     model, tok = load_pretrained(cfg.model)
     check_context(model, cfg.block_size, cfg.new_tokens)
+    c = model.config
+    _check_budget(cfg, rt, vocab=int(getattr(c, "vocab_size", len(tok))), hidden=int(getattr(c, "hidden_size", 768)),
+                  layers=int(getattr(c, "num_hidden_layers", 12)), params=sum(p.numel() for p in model.parameters()))
     draft = _Draft(tokenizer=tok, model=model)
     if fresh:
         _real_blocks(cfg, draft)
@@ -175,12 +239,15 @@ def _draft_real(cfg: ExperimentConfig, fresh: bool) -> _Draft:
 
 
 def _real_blocks(cfg: ExperimentConfig, draft: _Draft) -> None:
-    from collapse.llm.data import SPLITS, build_blocks, load_corpus, tokenize_lines
+    from collapse.llm.data import SPLITS, load_corpus, tokenize_lines
 
     corpus = load_corpus(cfg.data)
-    blocks = {s: build_blocks(tokenize_lines(draft.tokenizer, corpus.split(s)), cfg.block_size) for s in SPLITS}
+    blocks = {}
+    for s in SPLITS:
+        where = f"the {s} split of {corpus.files[s]}" if s in corpus.files else f"the {s} split of {cfg.data}"
+        blocks[s] = _blocks_of(tokenize_lines(draft.tokenizer, corpus.split(s)), cfg, s, "data", where)
     draft.note = corpus.note
-    draft.blocks = _checked_blocks(cfg, corpus.note, blocks)
+    draft.blocks = _checked_blocks(cfg, blocks)
 
 
 def _make_real(cfg: ExperimentConfig, draft: _Draft, run: Run) -> World:
@@ -205,27 +272,31 @@ def _shape(cfg: ExperimentConfig) -> dict[str, Any]:
                 zipf_exponent=syn.zipf_exponent, mean_line_words=syn.mean_line_words, topic_switch=syn.topic_switch)
 
 
-def _draft_synthetic(cfg: ExperimentConfig, fresh: bool) -> _Draft:
+def _draft_synthetic(cfg: ExperimentConfig, fresh: bool, rt: Runtime) -> _Draft:
     from collapse.llm.synthetic import build_tokenizer, make_language
 
     lang = make_language(np.random.default_rng(_streams(cfg)[0]), **_shape(cfg))
     draft = _Draft(tokenizer=build_tokenizer(lang.words), language=lang, note="synthetic hidden-Markov language")
+    a, vocab = cfg.synthetic.arch, len(draft.tokenizer)
+    params = (vocab + a.max_position_embeddings) * a.hidden_size + a.num_hidden_layers * (
+        4 * a.hidden_size ** 2 + 2 * a.hidden_size * a.ffn_dim)
+    _check_budget(cfg, rt, vocab=vocab, hidden=a.hidden_size, layers=a.num_hidden_layers, params=params)
     if fresh:
         _synthetic_blocks(cfg, draft)
     return draft
 
 
 def _synthetic_blocks(cfg: ExperimentConfig, draft: _Draft) -> None:
-    from collapse.llm.data import build_blocks, tokenize_lines
+    from collapse.llm.data import tokenize_lines
 
     syn, lang, ss = cfg.synthetic, draft.language, _streams(cfg)
     sizes = {"train": syn.train_tokens, "valid": syn.valid_tokens, "test": syn.test_tokens}
     blocks = {}
     for i, (split, n) in enumerate(sizes.items()):
         lines = lang.sample_lines(n, np.random.default_rng(ss[1 + i]))
-        blocks[split] = build_blocks(tokenize_lines(draft.tokenizer, [lang.line_text(x) for x in lines]),
-                                     cfg.block_size)
-    draft.blocks = _checked_blocks(cfg, draft.note, blocks)
+        ids = tokenize_lines(draft.tokenizer, [lang.line_text(x) for x in lines])
+        blocks[split] = _blocks_of(ids, cfg, split, "block_size", f"the synthetic {split} text ({split}_tokens)")
+    draft.blocks = _checked_blocks(cfg, blocks)
 
 
 def _make_synthetic(cfg: ExperimentConfig, draft: _Draft, run: Run, rt: Runtime) -> World:

@@ -1,6 +1,13 @@
 """``collapse llm run``, ``collapse figures llm`` and ``collapse bench llm``.
 
-Nothing heavy at import: torch and transformers load inside the handlers.
+Nothing heavy at import: torch and transformers load inside the handlers (the checks of
+``--model``, ``--data`` and ``--settings`` import light modules of :mod:`collapse.llm` when
+those options are parsed).
+
+Every option has a documented range; what depends on several options (``--min-lr`` at
+most ``--lr``, prompt plus continuation within the model's context, the batches' memory)
+is checked before anything is written, and an error of the experiment's config is
+reported under the option that sets it (``block_size`` -> ``--block-size``).
 """
 
 from __future__ import annotations
@@ -9,11 +16,81 @@ import argparse
 import json
 from pathlib import Path
 
-from collapse.commands._args import int_at_least, path_arg, positive_float
+from collapse.commands._args import FloatRange, IntRange, PathArg, TextArg
 from collapse.commands._families import print_files
 from collapse.commands._options import add, add_option
+from collapse.core.validation import InvalidArgument
+from collapse.llm.limits import (  # imports nothing: the parser stays light
+    LIMITS,
+    MAX_BATCH_SIZE,
+    MAX_GEN_BATCH,
+    MAX_LR,
+    MAX_PROMPTS,
+    MAX_THREADS,
+    MAX_WEIGHT_DECAY,
+)
 
 DEFAULT_OUT = Path("results") / "llm"
+#: the config's names for its values (in library errors) -> the options that set them
+OPTION_OF = {
+    "model": "--model", "data": "--data", "generations": "--generations", "seeds": "--seeds",
+    "settings": "--settings", "setting": "--settings", "block_size": "--block-size", "new_tokens": "--new-tokens",
+    "num_beams": "--num-beams", "lr": "--lr", "min_lr": "--min-lr", "weight_decay": "--weight-decay",
+    "schedule": "--schedule", "batch_size": "--batch-size", "max_blocks": "--max-blocks", "device": "--device",
+    "gen_batch_size": "--gen-batch-size", "threads": "--threads", "results": "--out", "prompts": "--prompts",
+}
+
+
+def _as_option(exc: InvalidArgument) -> InvalidArgument:
+    """``exc`` with the option that sets the value it names (a damaged file or a config clash as it is)."""
+    flag = OPTION_OF.get(exc.name) if type(exc) is InvalidArgument else None
+    if flag is None:
+        return exc
+    return InvalidArgument(flag, exc.expected, exc.got)
+
+
+def _model_name(text: str) -> str:
+    from collapse.llm.model import check_model_name
+
+    return check_model_name(text)
+
+
+def _data_path(text: str) -> str:
+    from collapse.llm.data import check_data_path
+
+    return check_data_path(text)
+
+
+def _settings(text: str) -> tuple[str, ...]:
+    from collapse.llm.config import parse_settings
+
+    return parse_settings(text)
+
+
+def _why(check):
+    """A TextArg check raising ValueError with the reason of the library's InvalidArgument (its ``got (why)``)."""
+    def checked(text: str):
+        try:
+            return check(text)
+        except InvalidArgument as exc:
+            got = str(exc.got)
+            if got.startswith(text + " (") and got.endswith(")"):
+                raise ValueError(got[len(text) + 2:-1]) from None
+            raise ValueError(got if got != text else exc.expected) from None
+    return checked
+
+
+#: --model: 'synthetic', a local model folder (config.json) or a hub id, checked when parsed
+model_arg = TextArg("'synthetic', a local model folder (holding config.json) or a Hugging Face hub id",
+                    _why(_model_name), bad=("./no/such/model", "/no/such/model-dir", "bad id!", "a//b", "."),
+                    max_length=500)
+#: --data: 'synthetic', 'wikitext', a local WikiText-2 folder or a text file, checked when parsed
+data_arg = TextArg("'synthetic', 'wikitext' (hub), a local WikiText-2 folder (wiki.{train,valid,test}.{raw,tokens}) "
+                   "or a UTF-8 text file", _why(_data_path), bad=("/no/such/wikitext", "./missing.txt", "."),
+                   max_length=4000)
+#: --settings: a comma-separated subset of the paper's settings
+settings_arg = TextArg("comma-separated names from no-data-kept, 10pct-kept, repetition-penalty", _why(_settings),
+                       bad=(",", "no-data-kept,", "no-data-kept,no-data-kept", "nope", "all"), max_length=200)
 
 
 def register(top, groups) -> None:
@@ -39,15 +116,22 @@ def _register_run(top) -> None:
     r.add_argument("--preset", choices=("offline", "paper", "quick"), default=None,
                    help="offline (default): synthetic language + tiny OPT; paper: opt-125m on WikiText-2")
     add(r, "out", "force", out=DEFAULT_OUT)
-    r.add_argument("--model", help="'synthetic', a local model directory, or a hub id (facebook/opt-125m)")
-    r.add_argument("--data", help="'synthetic', 'wikitext' (hub), or a local WikiText-2 directory")
+    r.add_argument("--model", type=model_arg, metavar="MODEL",
+                   help="'synthetic' (the offline stand-in), a local model folder holding config.json, or a hub id "
+                        "(facebook/opt-125m; offline only if already in the local cache) (default: the preset's)")
+    r.add_argument("--data", type=data_arg, metavar="DATA",
+                   help="'synthetic', 'wikitext' (the hub), a local WikiText-2 folder holding "
+                        "wiki.{train,valid,test}.{raw,tokens} (or one of them, cut 80/10/10), or one UTF-8 text "
+                        "file (cut 80/10/10); default: the preset's, 'wikitext' with a real --model")
     _add_protocol_options(r)
     _add_device(r)
-    r.add_argument("--gen-batch-size", type=int_at_least(1), default=64,
-                   help="prompts per beam-search batch (default 64)")
-    r.add_argument("--threads", type=int_at_least(0), default=None,
-                   help="torch CPU threads; 0: torch's default (default: 1 for the tiny synthetic model, whose "
-                        "small matrices gain little from threads and lose much on a shared machine; else 0)")
+    r.add_argument("--gen-batch-size", type=IntRange(1, MAX_GEN_BATCH), default=64,
+                   help=f"prompts per beam-search batch, 1..{MAX_GEN_BATCH}; a batch that cannot fit in memory "
+                        "is refused before the run starts (default 64)")
+    r.add_argument("--threads", type=IntRange(0, MAX_THREADS), default=None,
+                   help=f"torch CPU threads, 0..{MAX_THREADS}; 0: torch's default (default: 1 for the tiny synthetic "
+                        "model, whose small matrices gain little from threads and lose much on a shared machine; "
+                        "else 0)")
     add(r, "quiet", "json")
     r.set_defaults(func=_run)
 
@@ -58,28 +142,42 @@ def _add_device(p) -> None:
 
 
 def _add_protocol_options(r) -> None:
-    """What the experiment does (its config): each overrides the preset's value."""
-    add_option(r, "generations", default=None, minimum=1, default_text="the preset's")
-    r.add_argument("--seeds", type=int_at_least(1), help="number of runs (seeds 0..n-1)")
-    r.add_argument("--settings", help="comma-separated subset of: no-data-kept,10pct-kept,repetition-penalty")
-    r.add_argument("--block-size", type=int_at_least(2),
-                   help="tokens per block: the training sequences and the prompts (paper 64)")
-    r.add_argument("--new-tokens", type=int_at_least(1),
-                   help="tokens each model writes after every prompt (paper 64)")
-    r.add_argument("--num-beams", type=int_at_least(1), help="beam-search width (paper 5)")
-    r.add_argument("--lr", type=positive_float, help="AdamW learning rate (paper 2e-5; offline presets 1e-3)")
-    r.add_argument("--min-lr", type=positive_float, help="end of the cosine schedule (paper 1e-6)")
-    r.add_argument("--weight-decay", type=float, help="AdamW weight decay (default 0.01, torch's)")
+    """What the experiment does (its config): each overrides the preset's value (ranges: collapse.llm.limits)."""
+    add_option(r, "generations", default=None, minimum=1, maximum=LIMITS["generations"],
+               note="each generation of each chain fine-tunes and saves a model", default_text="the preset's")
+    r.add_argument("--seeds", type=IntRange(1, LIMITS["seeds"]),
+                   help=f"number of runs (seeds 0..n-1), 1..{LIMITS['seeds']} (default: the preset's)")
+    r.add_argument("--settings", type=settings_arg, metavar="NAMES",
+                   help="comma-separated subset of: no-data-kept,10pct-kept,repetition-penalty (default: all three)")
+    r.add_argument("--block-size", type=IntRange(2, LIMITS["block_size"]),
+                   help=f"tokens per block: the training sequences and the prompts, 2..{LIMITS['block_size']} (OPT's "
+                        "positions); with --new-tokens within the model's context (paper 64)")
+    r.add_argument("--new-tokens", type=IntRange(1, LIMITS["new_tokens"]),
+                   help=f"tokens each model writes after every prompt, 1..{LIMITS['new_tokens']}; equal to "
+                        "--block-size when there is more than one generation, as the continuations are the next "
+                        "generation's training blocks (default: --block-size if given, else the preset's; paper 64)")
+    r.add_argument("--num-beams", type=IntRange(1, LIMITS["num_beams"]),
+                   help=f"beam-search width, 1..{LIMITS['num_beams']} (paper 5)")
+    r.add_argument("--lr", type=FloatRange(0, MAX_LR, low_open=True),
+                   help=f"AdamW learning rate, in (0, {MAX_LR:g}] (paper 2e-5; offline presets 1e-3)")
+    r.add_argument("--min-lr", type=FloatRange(0, MAX_LR),
+                   help=f"end of the cosine schedule, in [0, {MAX_LR:g}] and at most --lr (paper 1e-6; offline "
+                        "presets 1e-5)")
+    r.add_argument("--weight-decay", type=FloatRange(0, MAX_WEIGHT_DECAY),
+                   help=f"AdamW weight decay, in [0, {MAX_WEIGHT_DECAY:g}] (default 0.01, torch's)")
     r.add_argument("--schedule", choices=("epoch", "step"), help="cosine annealed per epoch (release) or per step")
-    r.add_argument("--batch-size", type=int_at_least(1), help="training batch size in blocks (paper 128)")
-    r.add_argument("--max-blocks", type=int_at_least(0), help="use only the first N blocks of every split")
+    r.add_argument("--batch-size", type=IntRange(1, MAX_BATCH_SIZE),
+                   help=f"training batch size in blocks, 1..{MAX_BATCH_SIZE}; a batch that cannot fit in memory is "
+                        "refused before the run starts (paper 128)")
+    r.add_argument("--max-blocks", type=IntRange(0, LIMITS["max_blocks"]),
+                   help=f"use only the first N blocks of every split, 0..{LIMITS['max_blocks']} (0: all)")
 
 
 def _register_figures(g) -> None:
     f = g.add_parser("llm", help="Fig. 1b/1c, the repetition ablation, ground truth, Example 1",
                      description="Draw the language-model figures from the run folder of 'collapse llm run'.")
-    add_option(f, "out", default=DEFAULT_OUT, note="the one 'collapse llm run' wrote: reads OUT/summary.json and "
-                                                   "OUT/runs, writes OUT/figures")
+    add_option(f, "out", default=DEFAULT_OUT, use="in_dir",
+               note="the one 'collapse llm run' wrote: reads OUT/run.json, OUT/data and OUT/runs")
     add_option(f, "figures_dir", default=None, default_text="OUT/figures")
     add(f, "json")
     f.set_defaults(func=_figures)
@@ -89,9 +187,10 @@ def _register_bench(g) -> None:
     b = g.add_parser("llm", help="training / beam-search tokens per second; batched vs one-at-a-time",
                      description="Throughput of the tiny stand-in on this machine, and the speed-up "
                                  "of batched beam search over one prompt at a time (target >= 5x).")
-    b.add_argument("--prompts", type=int_at_least(1), default=64, help="prompts in the batched run (default 64)")
+    b.add_argument("--prompts", type=IntRange(1, MAX_PROMPTS), default=64,
+                   help=f"prompts in the batched run, 1..{MAX_PROMPTS} (default 64)")
     _add_device(b)
-    b.add_argument("--save", type=path_arg, default=None, metavar="FILE.json",
+    b.add_argument("--save", type=PathArg("out_file"), default=None, metavar="FILE.json",
                    help="also save the numbers, with the run's metadata, as JSON here")
     b.add_argument("--paper", action="store_true",
                    help="measure a random model of OPT-125m's shape instead and estimate the time of one generation "
@@ -101,27 +200,13 @@ def _register_bench(g) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from collapse.llm.config import preset
-    from collapse.llm.experiment import Runtime, run
+    try:
+        cfg, rt = _config(args)
+        from collapse.llm.experiment import run
 
-    name = args.preset or ("quick" if args.quick else "offline")
-    overrides = dict(model=args.model, data=args.data, generations=args.generations, block_size=args.block_size,
-                     new_tokens=args.new_tokens, num_beams=args.num_beams, lr=args.lr, min_lr=args.min_lr,
-                     weight_decay=args.weight_decay, schedule=args.schedule, batch_size=args.batch_size,
-                     max_blocks=args.max_blocks)
-    if args.model and args.model != "synthetic" and not args.data:
-        overrides["data"] = "wikitext"
-    if args.seeds:
-        overrides["seeds"] = tuple(range(args.seeds))
-    cfg = preset(name, **overrides)
-    if args.settings:
-        from dataclasses import replace
-
-        cfg = replace(cfg, settings=tuple(cfg.setting(s.strip()) for s in args.settings.split(",")))
-    threads = args.threads if args.threads is not None else (1 if cfg.model == "synthetic" else 0)
-    rt = Runtime(device=args.device, gen_batch_size=args.gen_batch_size, progress=not args.quiet,
-                 threads=threads)
-    path = run(cfg, args.out, rt, force=args.force)
+        path = run(cfg, args.out, rt, force=args.force)
+    except InvalidArgument as exc:
+        raise _as_option(exc) from None
     from collapse.llm.distributed import env_rank
 
     if env_rank() != 0:  # under torchrun / accelerate launch every rank gets here
@@ -131,18 +216,57 @@ def _run(args: argparse.Namespace) -> int:
 
         print(json.dumps({"summary": str(path), "rows": read_result(path).get("rows", [])}, indent=2))
     else:
-        print(f"results: {path.parent} (summary.csv); draw them with: collapse figures llm --out {path.parent}")
+        print(f"results: {path.parent} ({path.with_suffix('.csv').name}); draw them with: "
+              f"collapse figures llm --out {path.parent}")
     return 0
+
+
+def _config(args: argparse.Namespace):
+    """The experiment's config and runtime from the options (InvalidArgument names the config's field)."""
+    from collapse.llm.config import PAPER_SETTINGS, preset
+    from collapse.llm.experiment import Runtime
+
+    if args.quick and args.preset not in (None, "quick"):
+        raise InvalidArgument("--preset", "no other preset with --quick (the quick preset)", args.preset)
+    name = args.preset or ("quick" if args.quick else "offline")
+    overrides = dict(model=args.model, data=args.data, generations=args.generations, block_size=args.block_size,
+                     new_tokens=args.new_tokens, num_beams=args.num_beams, lr=args.lr, min_lr=args.min_lr,
+                     weight_decay=args.weight_decay, schedule=args.schedule, batch_size=args.batch_size,
+                     max_blocks=args.max_blocks)
+    if args.block_size and not args.new_tokens:  # a generation's continuations are the next one's blocks
+        overrides["new_tokens"] = args.block_size
+    if args.model and not args.data:
+        overrides["data"] = "synthetic" if args.model == "synthetic" else "wikitext"
+    if args.seeds:
+        overrides["seeds"] = tuple(range(args.seeds))
+    if args.settings:
+        overrides["settings"] = tuple(next(s for s in PAPER_SETTINGS if s.name == n) for n in args.settings)
+    cfg = preset(name, **overrides)
+    threads = args.threads if args.threads is not None else (1 if cfg.model == "synthetic" else 0)
+    rt = Runtime(device=args.device, gen_batch_size=args.gen_batch_size, progress=not args.quiet,
+                 threads=threads)
+    return cfg, rt
 
 
 def _figures(args: argparse.Namespace) -> int:
     from collapse.figures.llm import draw_all
 
-    print_files(draw_all(args.out, args.figures_dir or args.out / "figures"), args.json)
+    try:
+        files = draw_all(args.out, args.figures_dir or args.out / "figures")
+    except InvalidArgument as exc:
+        raise _as_option(exc) from None
+    print_files(files, args.json)
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
+    try:
+        return _bench_run(args)
+    except InvalidArgument as exc:
+        raise _as_option(exc) from None
+
+
+def _bench_run(args: argparse.Namespace) -> int:
     from collapse.llm.bench import main
 
     if not args.json:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from collapse.commands._args import PathArg
 from collapse.commands._options import add, add_option
+from collapse.commands.llm import data_arg, model_arg
 
 
 def register(top, groups) -> None:
@@ -19,9 +21,12 @@ def register(top, groups) -> None:
                        help="the paper's sizes and thorough verification")
     p.set_defaults(scale="quick")
     add_option(p, "out", default=None, default_text="runs/<scale>")
-    p.add_argument("--mnist", type=Path, default=None, help="folder with the MNIST idx files (--full VAE)")
-    p.add_argument("--model", default=None, help="--full language model: hub id or local directory (facebook/opt-125m)")
-    p.add_argument("--data", default=None, help="--full WikiText-2: 'wikitext' (hub) or a local directory")
+    p.add_argument("--mnist", type=PathArg("in_dir"), default=None,
+                   help="folder with the MNIST idx files (--full VAE)")
+    p.add_argument("--model", type=model_arg, default=None, metavar="MODEL",
+                   help="--full language model: hub id or local model folder (default facebook/opt-125m)")
+    p.add_argument("--data", type=data_arg, default=None, metavar="DATA",
+                   help="--full WikiText-2: 'wikitext' (hub) or a local folder")
     add(p, "force", "seed", "json")
     p.set_defaults(func=_run)
 
@@ -29,10 +34,6 @@ def register(top, groups) -> None:
 def _run(args) -> int:
     from collapse.reproduce import reproduce
 
-    from collapse.core.validation import InvalidArgument
-
-    if args.mnist is not None and not args.mnist.is_dir():
-        raise InvalidArgument("--mnist", "a folder with the MNIST idx files", str(args.mnist))
     options = {k: v for k, v in (("mnist", args.mnist), ("model", args.model), ("data", args.data)) if v}
     out = args.out or Path("runs") / args.scale
     if not args.json:
@@ -50,12 +51,14 @@ def _print_json(out: Path, scale: str, seed: int, options: dict) -> None:
     """The part statuses (from OUT/parts/*.json) and the report paths, as one JSON object."""
     import json
 
+    from collapse.core.runner import read_result
     from collapse.reproduce import parts
 
     records = {}
     for part in parts(scale, seed, options):
         path = out / "parts" / f"{part.name}.json"
-        rec = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"status": "missing"}
+        rec = read_result(path) if path.exists() else {"status": "missing"}
+        rec = rec if isinstance(rec, dict) else {"status": "damaged"}
         records[part.name] = {k: rec[k] for k in ("status", "seconds", "files", "error") if k in rec}
     print(json.dumps({"run_folder": str(out), "parts": records,
                       "report": {"html": str(out / "report.html"), "md": str(out / "report.md")}}, indent=2))

@@ -94,7 +94,7 @@ def _assert_same_results(a: Path, b: Path) -> None:
                     continue
                 # absolute tolerance: near-zero weights have no meaningful relative error (seen: <= 1e-6)
                 np.testing.assert_allclose(x[k], y[k], rtol=1e-4, atol=1e-5, err_msg=f"{f}:{k}")
-    rows_a, rows_b = read_json(a / "summary.json")["rows"], read_json(b / "summary.json")["rows"]
+    rows_a, rows_b = read_json(a / "llm_summary.json")["rows"], read_json(b / "llm_summary.json")["rows"]
     assert len(rows_a) == len(rows_b)
     for ra, rb in zip(rows_a, rows_b):
         assert ra.keys() == rb.keys()
@@ -110,7 +110,7 @@ def test_two_processes_resume_a_run_started_by_one(one_process, tmp_path):
     """Rank 0 decides what is finished: a half-done directory is completed, the finished part kept."""
     out = tmp_path / "resumed"
     shutil.copytree(one_process, out)
-    for name in ("summary.json", "summary.csv", "summary_by_generation.csv"):
+    for name in ("llm_summary.json", "llm_summary.csv", "llm_summary_by_generation.csv"):
         (out / name).unlink()
     chain = out / "runs" / "10pct-kept" / "seed0"
     shutil.rmtree(chain / "gen01")

@@ -41,7 +41,7 @@ def test_summary_by_generation_has_one_row_per_setting_and_generation(tiny_run):
     import csv
 
     cfg, out = tiny_run
-    rows = list(csv.DictReader((out / "summary_by_generation.csv").read_text().splitlines()))
+    rows = list(csv.DictReader((out / "llm_summary_by_generation.csv").read_text().splitlines()))
     assert len(rows) == len(cfg.settings) * cfg.generations
     assert all(r["runs"] == str(len(cfg.seeds)) and float(r["test_perplexity_mean"]) > 1 for r in rows)
 
@@ -146,12 +146,12 @@ def test_corrupt_file_in_a_run_is_reported_and_kept(tiny_run, tmp_path, damage):
 
 BAD_INPUTS = [
     pytest.param(dict(model="no-such-org/no-such-model-xyz", data="wikitext"), "model", id="unknown-model-offline"),
-    pytest.param(dict(model="no-such-org/no-such-model-xyz", data="/no/such/wikitext/dir"), "model",
-                 id="unknown-model-and-missing-data"),
+    pytest.param(dict(model="no-such-org/no-such-model-xyz", data="/no/such/wikitext/dir"), "data",
+                 id="unknown-model-and-missing-data"),  # the path is checked before any model is loaded
     pytest.param(dict(block_size=40, new_tokens=16), "block_size", id="block-beyond-context"),
     pytest.param(dict(generations=0), "generations", id="zero-generations"),
     pytest.param(dict(seeds=(1, 1)), "seeds", id="repeated-seeds"),
-    pytest.param(dict(model="synthetic", data="wikitext"), "model", id="synthetic-model-real-data"),
+    pytest.param(dict(model="synthetic", data="wikitext"), "data", id="synthetic-model-real-data"),
 ]
 
 
@@ -243,8 +243,8 @@ def test_run_quick_runs_the_quick_preset_in_the_given_directory(monkeypatch, tmp
 
     seen = {}
     monkeypatch.setattr(ex, "run", lambda cfg, out, rt, force=False: seen.update(cfg=cfg, out=out, rt=rt, force=force)
-                        or out / "summary.json")
-    assert ex.run_quick(tmp_path, seed=7) == tmp_path / "summary.json"
+                        or out / "llm_summary.json")
+    assert ex.run_quick(tmp_path, seed=7) == tmp_path / "llm_summary.json"
     assert seen["cfg"].seeds == (7, 8) and seen["out"] == tmp_path and seen["rt"].device == "cpu"
     assert seen["force"] is False
     ex.run_quick(tmp_path, seed=7, force=True)

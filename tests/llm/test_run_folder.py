@@ -17,7 +17,8 @@ from collapse.core.validation import InvalidArgument
 from collapse.llm.experiment import Runtime, load_summary, run
 
 QUIET = Runtime(progress=False)
-OUTPUTS = {"data", "pretrained", "runs", "summary.json", "summary.csv", "summary_by_generation.csv"}
+OUTPUTS = {"data/blocks.npz", "data/language.npz", "data/truth_beam.npz", "pretrained", "runs/no-data-kept",
+           "runs/10pct-kept", "llm_summary.json", "llm_summary.csv", "llm_summary_by_generation.csv"}
 
 
 def _snapshot(out):
@@ -86,7 +87,7 @@ def test_stale_temporaries_of_a_killed_run_are_removed_on_resume(tiny_run, tmp_p
     out = _copy(full, tmp_path)
     gen = out / "runs" / cfg.settings[0].name / "seed0" / "gen01"
     kept = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in gen.iterdir()}
-    stale = [out / ".summary.json.k1ll3d.tmp", gen / ".metrics.json.abc123.tmp", out / ".pretrained.xyz.tmp"]
+    stale = [out / ".llm_summary.json.k1ll3d.tmp", gen / ".metrics.json.abc123.tmp", out / ".pretrained.xyz.tmp"]
     stale[0].write_text("{")
     stale[1].write_text("{")
     stale[2].mkdir()
@@ -132,7 +133,7 @@ def test_run_command_passes_force(monkeypatch, tmp_path):
     from collapse.cli import main
 
     seen = []
-    monkeypatch.setattr(ex, "run", lambda cfg, out, rt, force=False: seen.append(force) or out / "summary.json")
+    monkeypatch.setattr(ex, "run", lambda cfg, out, rt, force=False: seen.append(force) or out / "llm_summary.json")
     for extra in ([], ["--force"]):
         assert main(["llm", "run", "--quick", "--quiet", "--out", str(tmp_path)] + extra) == 0
     assert seen == [False, True]
@@ -142,7 +143,7 @@ def test_too_little_synthetic_text_is_bad_input_and_leaves_nothing(tmp_path):
     """Found while the data is built, before the run is opened: no run.json, no data/, nothing to refuse."""
     from tests.llm.conftest import tiny_config
 
-    cfg = tiny_config(block_size=40, new_tokens=8)
+    cfg = tiny_config(block_size=40, new_tokens=8, generations=1)
     cfg = dataclasses.replace(cfg, synthetic=dataclasses.replace(cfg.synthetic, test_tokens=1))
     with pytest.raises(InvalidArgument) as err:
         run(cfg, tmp_path / "o", QUIET)
