@@ -59,7 +59,7 @@ from collapse.core.runio import (
 )
 from collapse.core.validation import InvalidArgument
 
-__all__ = ["MANIFEST", "DamagedFile", "Run", "check_out_dir", "config_diff", "file_digest", "read_result",
+__all__ = ["MANIFEST", "DamagedFile", "FolderBusy", "Run", "check_out_dir", "config_diff", "file_digest", "read_result",
            "stored_config"]
 
 #: the file in every run folder that holds the configs of the experiments run into it
@@ -78,6 +78,10 @@ class DamagedFile(InvalidArgument):
 
     def __str__(self) -> str:  # the path is not a Python value: no quotes around it
         return f"{self.name}: expected {self.expected}, got {self.got}"
+
+
+class FolderBusy(InvalidArgument):
+    """Another process holds the run folder's lock (it is writing the folder now)."""
 
 
 def config_diff(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -190,7 +194,7 @@ def _lock(folder: Path) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise InvalidArgument("--out", "a run folder no other process is writing", str(folder)) from None
+        raise FolderBusy("--out", "a run folder no other process is writing", str(folder)) from None
     _LOCKS[key] = fd
 
 

@@ -40,7 +40,9 @@ def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
         what = f"an integer in [{'-inf' if minimum is None else minimum}, {maximum}]"
     else:
         what = "an integer" if minimum is None else f"an integer >= {minimum}"
-    if isinstance(value, bool) or not isinstance(value, Integral):
+    if isinstance(value, bool):  # True is not the integer 1 here (a grid's `generations = true`)
+        raise InvalidArgument(name, what, value)
+    if not isinstance(value, Integral):
         if isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
             value = int(value)
         else:

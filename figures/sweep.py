@@ -5,16 +5,24 @@ Reads ``summary.csv`` of a sweep run folder (written by ``collapse sweep``, see
 share its (x, hue) values, usually the seeds; its error bar is the standard
 error over those cells, or the within-cell ``<metric>_se`` (over chains) when
 there is only one. ``theory_<metric>``, where present, is drawn dashed.
+
+A summary or ``grid.json`` that cannot be read back (truncated, empty, not UTF-8, rows of
+the wrong width, a metric that is not a number) is a
+:class:`~collapse.core.runner.DamagedFile` naming the file, with what to do: rerun
+``collapse sweep GRID.toml --out DIR``, which rewrites both from the cell files.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import json
 import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from collapse.core.runner import DamagedFile
 from collapse.core.validation import InvalidArgument, check_choice
 
 __all__ = ["aggregate", "plot_sweep", "read_summary"]
@@ -31,14 +39,40 @@ def _value(text: str) -> Any:
     return text
 
 
+def _advice(run_dir: str | Path) -> str:
+    return f"rerun `collapse sweep GRID.toml --out {run_dir}` to rewrite it"
+
+
 def read_summary(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The rows of ``run_dir/summary.csv``, numbers parsed."""
+    """The rows of ``run_dir/summary.csv``, numbers parsed; :class:`DamagedFile` if it cannot be read back."""
     path = Path(run_dir) / "summary.csv"
     if not path.exists():
         raise InvalidArgument("--out", "a sweep run folder holding summary.csv (run `collapse sweep` first)",
                               str(run_dir))
-    with path.open(newline="", encoding="utf-8") as fh:
-        return [{k: _value(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DamagedFile(path, f"byte {exc.start} is not UTF-8", _advice(run_dir)) from None
+    except OSError as exc:
+        raise DamagedFile(path, exc.strerror or type(exc).__name__, _advice(run_dir)) from None
+    if not text.strip():
+        raise DamagedFile(path, "empty", _advice(run_dir))
+    if not text.endswith("\n"):
+        raise DamagedFile(path, "truncated (its last line is not complete)", _advice(run_dir))
+    try:
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise DamagedFile(path, f"not CSV ({exc})", _advice(run_dir)) from None
+    header = table[0]
+    if "key" not in header or "family" not in header or len(set(header)) != len(header):
+        raise DamagedFile(path, "no header of distinct column names with key and family", _advice(run_dir))
+    rows = []
+    for line, fields in enumerate(table[1:], start=2):
+        if len(fields) != len(header):
+            raise DamagedFile(path, f"line {line} has {len(fields)} fields, the header {len(header)}",
+                              _advice(run_dir))
+        rows.append({k: _value(v) for k, v in zip(header, fields)})
+    return rows
 
 
 def _mean_se(values: list[float]) -> tuple[float, float]:
@@ -75,12 +109,21 @@ def _sort_key(v: Any) -> tuple:
 
 def _columns(run_dir: Path, rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     """(parameters, metrics) of a summary: the parameters are the grid's axes (grid.json)."""
-    import json
-
     grid = run_dir / "grid.json"
     if not grid.exists():
         raise InvalidArgument("--out", "a sweep run folder holding grid.json", str(run_dir))
-    params = list(json.loads(grid.read_text(encoding="utf-8"))["axes"])
+    try:
+        axes = json.loads(grid.read_bytes().decode("utf-8"))["axes"]
+        if not isinstance(axes, dict) or not all(isinstance(k, str) for k in axes):
+            raise TypeError("axes is not a table of parameters")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        why = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
+        raise DamagedFile(grid, why, _advice(run_dir)) from None
+    params = list(axes)
+    missing = [p for p in params if p not in rows[0]]
+    if missing:
+        raise DamagedFile(run_dir / "summary.csv", f"no column for the grid's parameter {missing[0]!r}",
+                          _advice(run_dir))
     skip = {"key", "family", "wall_s", *params}
     metrics = [c for c in rows[0] if c not in skip and not c.endswith("_se") and not c.startswith("theory_")]
     return params, metrics
@@ -101,6 +144,14 @@ def _checked_rows(run_dir: str | Path, metric: str, x: str, hue: str | None) -> 
     check_choice("--x", x, params)
     if hue is not None:
         check_choice("--hue", hue, [p for p in params if p != x])
+    for line, row in enumerate(rows, start=2):
+        value = row[metric]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise DamagedFile(Path(run_dir) / "summary.csv", f"line {line}: {metric} is {value!r}, not a number",
+                              _advice(run_dir))
+        if row[x] is None or (hue is not None and row[hue] is None):
+            raise DamagedFile(Path(run_dir) / "summary.csv", f"line {line}: no value of {x if row[x] is None else hue}",
+                              _advice(run_dir))
     return rows, params
 
 

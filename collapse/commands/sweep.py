@@ -15,9 +15,33 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from collapse.commands._args import int_at_least
+from collapse.commands._args import IntRange, PathArg, TextArg
 from collapse.commands._families import print_files
 from collapse.commands._options import add, add_option
+
+#: the largest grid file read (:data:`collapse.simulate.sweep.grid.MAX_GRID_BYTES`, not imported: numpy)
+GRID_MAX_BYTES = 1_000_000
+#: the most --workers (:data:`collapse.simulate.sweep.grid.MAX_WORKERS`)
+MAX_WORKERS = 256
+
+
+def _scheduler(text: str) -> str:
+    from collapse.simulate.sweep.grid import check_scheduler_address
+
+    return check_scheduler_address(text)
+
+
+def _column(text: str) -> str:
+    """A column name of summary.csv (which ones exist is checked against the summary itself)."""
+    if not all(ch.isalnum() or ch in "_-." for ch in text):
+        raise ValueError("a column name is letters, digits and _ - .")
+    return text
+
+
+SCHEDULER = TextArg("a Dask scheduler address such as tcp://host:8786", _scheduler,
+                    bad=("tcp://", "http://host:8786", "tcp://host", "tcp://host:99999", "tcp://host:port", "host"),
+                    max_length=300)
+COLUMN = TextArg("a column name of the sweep's summary.csv", _column, bad=("w2 sq", "../x", "a,b"), max_length=100)
 
 
 def register(top, groups) -> None:
@@ -26,15 +50,21 @@ def register(top, groups) -> None:
         description="Run every cell of GRID.toml (a family and values per parameter; the Cartesian product "
                     "is the grid) whose result is missing under --out, one result file per cell named by "
                     "the cell's config hash, then write summary.csv (and summary.parquet with pyarrow). "
-                    "Rerunning resumes: finished cells are never recomputed or overwritten.")
-    p.add_argument("grid", type=Path, metavar="GRID.toml", help="grid file (see examples/sweep_gaussian.toml)")
+                    "Rerunning resumes: finished cells are never recomputed or overwritten; a damaged cell file "
+                    "is reported, moved aside and recomputed. Two sweeps on one --out share its cells (each is "
+                    "computed once). SIGINT or SIGTERM stops the workers and keeps what is finished.")
+    p.add_argument("grid", type=PathArg("in_file", max_bytes=GRID_MAX_BYTES), metavar="GRID.toml",
+                   help=f"grid file, TOML, at most {GRID_MAX_BYTES} bytes and 100000 cells (see "
+                        "examples/sweep_gaussian.toml)")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local: processes on this machine (default); dask: a dask.distributed scheduler (pip "
                         "install 'collapse-toolkit[sweep]')")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="Dask scheduler address, e.g. tcp://host:8786 (default: a LocalCluster)")
-    p.add_argument("--workers", type=int_at_least(1), default=None,
-                   help="processes (local) or LocalCluster workers (dask); default: this machine's cores")
+    p.add_argument("--scheduler", type=SCHEDULER, default=None, metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://host:8786; it must answer within 5 s (default: a "
+                        "LocalCluster)")
+    p.add_argument("--workers", type=IntRange(1, MAX_WORKERS), default=None,
+                   help=f"processes (local) or LocalCluster workers (dask), 1 to {MAX_WORKERS}; default: this "
+                        "machine's cores")
     add_option(p, "out", default=None, default_text="runs/sweep/<grid file name>")
     add(p, "force", "quiet", "json")
     p.set_defaults(func=_sweep)
@@ -45,15 +75,30 @@ def register(top, groups) -> None:
                     "means over the remaining cells (e.g. seeds) with standard-error bars; the closed form "
                     "(theory_<metric>), where there is one, is drawn dashed.")
     add_option(p, "out", required=True, note="the sweep's, holding summary.csv")
-    p.add_argument("--metric", required=True, help="a metric column, e.g. w2sq, sigma2, heterozygosity")
-    p.add_argument("--x", required=True, help="a swept parameter for the x axis, e.g. samples")
-    p.add_argument("--hue", default=None, help="a parameter to draw one line per value of")
+    p.add_argument("--metric", type=COLUMN, required=True, help="a metric column, e.g. w2sq, sigma2, heterozygosity")
+    p.add_argument("--x", type=COLUMN, required=True, help="a swept parameter for the x axis, e.g. samples")
+    p.add_argument("--hue", type=COLUMN, default=None, help="a parameter to draw one line per value of")
     add_option(p, "figures_dir", default=None, default_text="OUT")
     add(p, "json")
     p.set_defaults(func=_figure)
 
 
+#: library argument names -> the options that set them
+_OPTION = {"scheduler": "--scheduler", "workers": "--workers", "executor": "--executor"}
+
+
 def _sweep(args) -> int:
+    from collapse.simulate.sweep.grid import Terminated, interrupts_raise
+
+    try:
+        with interrupts_raise():  # SIGTERM as Ctrl-C: workers stopped, claims released, no temporary left
+            return _run(args)
+    except Terminated as exc:
+        print("collapse: terminated; finished cells are kept, rerun the command to resume", file=sys.stderr)
+        return 128 + exc.signum
+
+
+def _run(args) -> int:
     import time
 
     from collapse.core.validation import InvalidArgument
@@ -75,6 +120,10 @@ def _sweep(args) -> int:
     try:
         rep = run_sweep(grid, out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                         progress=not args.quiet, force=args.force)
+    except InvalidArgument as exc:
+        if exc.name in _OPTION:
+            raise InvalidArgument(_OPTION[exc.name], exc.expected, exc.got) from None
+        raise
     except SweepError as exc:
         print(f"collapse sweep: {exc}", file=sys.stderr)
         paths = write_summary(summarize(grid, out, theory_values), out)
@@ -88,7 +137,8 @@ def _sweep(args) -> int:
                           **dataclasses.asdict(rep), "total_s": time.perf_counter() - t0,
                           "summary": [str(p) for p in paths]}, indent=2))
         return 0
-    print(f"sweep {grid.name} ({grid.family}): {rep.total} cells, {rep.skipped} already done, {rep.ran} ran "
+    others = f", {rep.by_others} done by another process" if rep.by_others else ""
+    print(f"sweep {grid.name} ({grid.family}): {rep.total} cells, {rep.skipped} already done, {rep.ran} ran{others} "
           f"in {rep.wall_s:.2f} s ({args.executor}); total {time.perf_counter() - t0:.2f} s")
     print("summary: " + ", ".join(str(p) for p in paths))
     return 0

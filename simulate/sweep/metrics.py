@@ -28,27 +28,39 @@ of that mean, std / sqrt(chains)):
 The theory values beside them (where a closed form exists) are added by the
 command line from :mod:`collapse.analytic`, which this package does not import.
 
+The built-in validators are strict (:func:`strict_int`, :func:`strict_real`): an integer
+parameter takes an ``int`` only (``True`` is not 1, ``10.0`` is not 10), a real one a finite
+number (an ``int`` is accepted and made a float, so ``1`` and ``1.0`` hash alike), a choice a
+string; every size is bounded by :data:`LIMITS` (those of the command line's options) and
+every real by :data:`MAX_REAL`. A family's optional ``memory(params)`` estimates one cell's
+peak memory, checked by the grid parser against this machine.
+
 References: Shumailov et al. (2024), Theorem 3.1 and the Supplementary Material.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-
-from collapse.core.validation import (
-    InvalidArgument,
-    check_choice,
-    check_finite_real,
-    check_int,
-    check_positive_real,
-)
+from collapse.core.validation import InvalidArgument
 from collapse.simulate.loop import Regime
 
-__all__ = ["BUILT_IN", "FAMILIES", "CellFamily", "Param", "register_family"]
+__all__ = ["BUILT_IN", "FAMILIES", "LIMITS", "MAX_REAL", "CellFamily", "Param", "register_family", "strict_int",
+           "strict_real"]
+
+#: the largest value each integer parameter of the built-in families takes (the smallest is per family);
+#: the sizes are those of the command line's --chains, --generations, --samples, --dim, --seed
+LIMITS: dict[str, int] = {
+    "chains": 10 ** 7, "generations": 10 ** 6, "samples": 10 ** 9, "dim": 10 ** 4, "seed": 2 ** 32 - 1,
+    "states": 10 ** 6, "components": 1000, "max_iter": 10 ** 6,
+}
+#: the largest magnitude of a real parameter (mu0, sigma0, bandwidth, noise)
+MAX_REAL = 1e12
 
 Metrics = dict[str, float]
 
@@ -75,29 +87,78 @@ class CellFamily:
     build: Callable[[Mapping[str, Any]], Any]
     run: Callable[[Any, Mapping[str, Any], np.random.Generator], Metrics]
     metrics: tuple[str, ...]
+    #: ``memory(params) -> bytes``: an estimate of the peak memory of one cell (None: not estimated)
+    memory: Callable[[Mapping[str, Any]], float] | None = None
 
 
 # ---- validators (return the canonical value) ------------------------------------------------
+# Strict: an integer parameter takes a TOML integer (not true/false, not 10.0), a real one a
+# finite number (an integer is a real: ``1`` and ``1.0`` hash alike), a choice a string; all bounded.
 
-def _int(minimum: int) -> Callable[[str, Any], int]:
-    return lambda name, v: check_int(name, v, minimum=minimum)
+def _big(n: float) -> str:
+    if n >= 10 ** 7 and n == 10 ** round(math.log10(n)):
+        return f"10^{round(math.log10(n))}"
+    return "2^32 - 1" if n == 2 ** 32 - 1 else f"{n:g}" if isinstance(n, float) else str(n)
+
+
+def strict_int(name: str, v: Any, minimum: int, maximum: int) -> int:
+    """``v`` itself, an ``int`` (not a bool, not a float) in ``[minimum, maximum]``."""
+    if isinstance(v, bool) or not isinstance(v, Integral) or not minimum <= v <= maximum:
+        raise InvalidArgument(name, f"an integer >= {minimum} and <= {_big(maximum)}", _short(v))
+    return int(v)
+
+
+def strict_real(name: str, v: Any, low: float, high: float, *, low_open: bool = False) -> float:
+    """``v`` as a float: a finite real number (not a bool) in ``[low, high]`` (``(low, high]``)."""
+    ok = not isinstance(v, bool) and isinstance(v, Real) and math.isfinite(v) and (
+        low < v <= high if low_open else low <= v <= high)
+    if not ok:
+        what = "a finite real number " + (f"> {low:g}" if low_open else f">= {_big(low)}") + f" and <= {_big(high)}"
+        if low == -high and not low_open:
+            what = f"a finite real number of magnitude <= {_big(high)}"
+        raise InvalidArgument(name, what, _short(v))
+    return float(v)
+
+
+class _Shown(str):
+    """A value shown as it is in a message (no quotes), cut to a readable length."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _short(v: Any, limit: int = 80) -> Any:
+    text = repr(v)
+    return v if len(text) <= limit else _Shown(text[:limit] + "...")
+
+
+def _int(minimum: int, key: str) -> Callable[[str, Any], int]:
+    return lambda name, v: strict_int(name, v, minimum, LIMITS[key])
 
 
 def _choice(*choices: str) -> Callable[[str, Any], str]:
-    return lambda name, v: check_choice(name, v, choices)
+    def check(name: str, v: Any) -> str:
+        if not isinstance(v, str) or v not in choices:
+            raise InvalidArgument(name, "one of " + ", ".join(repr(c) for c in choices), _short(v))
+        return v
+    return check
 
 
 def _positive(name: str, v: Any) -> float:
-    return check_positive_real(name, v)
+    return strict_real(name, v, 0.0, MAX_REAL, low_open=True)
+
+
+def _fraction(name: str, v: Any) -> float:
+    return strict_real(name, v, 0.0, 1.0, low_open=True)
 
 
 def _real(name: str, v: Any) -> float:
-    return check_finite_real(name, v)
+    return strict_real(name, v, -MAX_REAL, MAX_REAL)
 
 
 def _regime(name: str, v: Any) -> str:
-    if not isinstance(v, str):
-        raise InvalidArgument(name, "a regime such as 'replace', 'accumulate' or 'mix:0.8,0.1,0.1'", v)
+    if not isinstance(v, str) or len(v) > 200:
+        raise InvalidArgument(name, "a regime such as 'replace', 'accumulate' or 'mix:0.8,0.1,0.1'", _short(v))
     try:
         return str(Regime.parse(v))
     except InvalidArgument as exc:  # keep the grid's name for the value
@@ -113,10 +174,48 @@ def _mean_se(name: str, x: np.ndarray) -> Metrics:
 
 def _common(samples_min: int = 2) -> dict[str, Param]:
     return {
-        "samples": Param(100, _int(samples_min), "M, samples per generation"),
-        "generations": Param(100, _int(1), "n, generations run (metrics are at generation n)"),
-        "chains": Param(1000, _int(2), "independent chains per cell"),
+        "samples": Param(100, _int(samples_min, "samples"), "M, samples per generation"),
+        "generations": Param(100, _int(1, "generations"), "n, generations run (metrics are at generation n)"),
+        "chains": Param(1000, _int(2, "chains"), "independent chains per cell"),
     }
+
+
+# ---- memory estimates (bytes at the peak of one cell; rough upper bounds, 8 bytes a float) -----
+
+def _pooled(p: Mapping[str, Any]) -> int:
+    """How many generations' data a regime keeps at once (replace: one; accumulating ones: all)."""
+    return 1 if p.get("regime", "replace") == "replace" else p["generations"]
+
+
+def _gaussian_memory(p: Mapping[str, Any]) -> float:
+    c, m = p["chains"], p["samples"]
+    literal = 3 * c * m * _pooled(p) if p["sampler"] == "literal" else 0
+    return 8.0 * (16 * c + literal + 2 * p["generations"])
+
+
+def _nd_memory(p: Mapping[str, Any]) -> float:
+    c, m, d = p["chains"], p["samples"], p["dim"]
+    literal = 3 * c * m * d * _pooled(p) if p["sampler"] == "literal" or p["regime"] != "replace" else 0
+    return 8.0 * (8 * c * d * d + literal + 2 * p["generations"])
+
+
+def _discrete_memory(p: Mapping[str, Any]) -> float:
+    c, m = p["chains"], p["samples"]
+    literal = 3 * c * m * _pooled(p) if p["sampler"] == "literal" or p["regime"] != "replace" else 0
+    return 8.0 * (4 * c * p["states"] + literal + 2 * p["generations"])
+
+
+def _kde_memory(p: Mapping[str, Any]) -> float:
+    return 8.0 * 4 * p["chains"] * p["samples"] * _pooled(p)
+
+
+def _regression_memory(p: Mapping[str, Any]) -> float:
+    c, m, d = p["chains"], p["samples"], p["dim"]
+    return 8.0 * (3 * m * d * _pooled(p) + 3 * c * m * _pooled(p) + 4 * c * d)
+
+
+def _gmm_memory(p: Mapping[str, Any]) -> float:
+    return 8.0 * 4 * p["chains"] * p["samples"] * p["components"] * _pooled(p)
 
 
 # ---- gaussian -------------------------------------------------------------------------------
@@ -151,8 +250,8 @@ _GAUSSIAN = CellFamily(
      "regime": Param("replace", _choice("replace", "accumulate"), "data regime"),
      "sampler": Param("fast", _choice("fast", "literal"), "exact sufficient-statistic or literal sampler"),
      "mu0": Param(0.0, _real, "mean of generation 0"), "sigma0": Param(1.0, _positive, "std of generation 0"),
-     "collapse_tol": Param(0.01, _positive, "collapsed: sigma_n < collapse_tol * sigma_0")},
-    _gaussian_build, _gaussian_run, ("dmu2", "sigma2", "log_sigma2", "w2sq", "collapsed"))
+     "collapse_tol": Param(0.01, _fraction, "collapsed: sigma_n < collapse_tol * sigma_0")},
+    _gaussian_build, _gaussian_run, ("dmu2", "sigma2", "log_sigma2", "w2sq", "collapsed"), _gaussian_memory)
 
 
 # ---- gaussian-nd ----------------------------------------------------------------------------
@@ -179,12 +278,12 @@ def _nd_run(cfg, p: Mapping[str, Any], rng: np.random.Generator) -> Metrics:
 
 _GAUSSIAN_ND = CellFamily(
     "gaussian-nd",
-    {**_common(), "dim": Param(2, _int(1), "dimension d (Sigma_0 = I; needs M - 1 >= d)"),
+    {**_common(), "dim": Param(2, _int(1, "dim"), "dimension d (Sigma_0 = I; needs M - 1 >= d)"),
      "estimator": Param("unbiased", _choice("unbiased", "mle"), "divide by M-1 or by M"),
      "regime": Param("replace", _choice("replace", "accumulate"), "data regime (accumulate: literal sampler)"),
      "sampler": Param("fast", _choice("fast", "literal"), "Bartlett/Wishart or literal sampler"),
-     "collapse_tol": Param(0.01, _positive, "collapsed: det(Sigma_n)^(1/d) < collapse_tol^2")},
-    _nd_build, _nd_run, ("dmu2", "trace_cov", "logdet", "collapsed"))
+     "collapse_tol": Param(0.01, _fraction, "collapsed: det(Sigma_n)^(1/d) < collapse_tol^2")},
+    _nd_build, _nd_run, ("dmu2", "trace_cov", "logdet", "collapsed"), _nd_memory)
 
 
 # ---- discrete -------------------------------------------------------------------------------
@@ -206,10 +305,10 @@ def _discrete_run(cfg, p: Mapping[str, Any], rng: np.random.Generator) -> Metric
 
 _DISCRETE = CellFamily(
     "discrete",
-    {**_common(samples_min=1), "states": Param(10, _int(1), "K, states of the uniform p_0"),
+    {**_common(samples_min=1), "states": Param(10, _int(1, "states"), "K, states of the uniform p_0"),
      "regime": Param("replace", _regime, "data regime (other than replace: sampler 'literal')"),
      "sampler": Param("wright-fisher", _choice("wright-fisher", "multinomial", "literal"), "sampler")},
-    _discrete_build, _discrete_run, ("heterozygosity", "absorbed", "support"))
+    _discrete_build, _discrete_run, ("heterozygosity", "absorbed", "support"), _discrete_memory)
 
 
 # ---- kde ------------------------------------------------------------------------------------
@@ -234,7 +333,7 @@ _KDE = CellFamily(
     "kde",
     {**_common(samples_min=1), "bandwidth": Param(0.1, _positive, "kernel bandwidth h"),
      "regime": Param("replace", _regime, "data regime")},
-    _kde_build, _kde_run, ("var", "mean_sq"))
+    _kde_build, _kde_run, ("var", "mean_sq"), _kde_memory)
 
 
 # ---- regression -----------------------------------------------------------------------------
@@ -246,8 +345,12 @@ def _regression_build(p: Mapping[str, Any]):
 
 
 def _regression_run(_, p: Mapping[str, Any], rng: np.random.Generator) -> Metrics:
+    from collapse.simulate.families.regression import (
+        RegressionFamily,
+        RegressionParams,
+        excess_risk,
+    )
     from collapse.simulate.loop import run_chain
-    from collapse.simulate.families.regression import RegressionFamily, RegressionParams, excess_risk
 
     rng_design, rng_chain = rng.spawn(2)
     fam = RegressionFamily.with_fixed_design(p["samples"], p["dim"], rng_design, p["noise"])
@@ -258,9 +361,9 @@ def _regression_run(_, p: Mapping[str, Any], rng: np.random.Generator) -> Metric
 
 _REGRESSION = CellFamily(
     "regression",
-    {**_common(), "dim": Param(8, _int(1), "features d"), "noise": Param(1.0, _positive, "label noise sigma"),
+    {**_common(), "dim": Param(8, _int(1, "dim"), "features d"), "noise": Param(1.0, _positive, "label noise sigma"),
      "regime": Param("replace", _choice("replace", "accumulate"), "data regime")},
-    _regression_build, _regression_run, ("risk",))
+    _regression_build, _regression_run, ("risk",), _regression_memory)
 
 
 # ---- gmm ------------------------------------------------------------------------------------
@@ -284,11 +387,11 @@ def _gmm_run(_, p: Mapping[str, Any], rng: np.random.Generator) -> Metrics:
 
 _GMM = CellFamily(
     "gmm",
-    {**_common(), "chains": Param(8, _int(2), "independent chains per cell"),
-     "components": Param(2, _int(1), "mixture components K"),
-     "tol": Param(1e-5, _positive, "EM tolerance"), "max_iter": Param(2000, _int(1), "EM iterations"),
+    {**_common(), "chains": Param(8, _int(2, "chains"), "independent chains per cell"),
+     "components": Param(2, _int(1, "components"), "mixture components K"),
+     "tol": Param(1e-5, _fraction, "EM tolerance"), "max_iter": Param(2000, _int(1, "max_iter"), "EM iterations"),
      "regime": Param("replace", _regime, "data regime")},
-    _gmm_build, _gmm_run, ("l2", "std"))
+    _gmm_build, _gmm_run, ("l2", "std"), _gmm_memory)
 
 
 #: every family a grid may name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from collapse.simulate.sweep.grid import Grid, parse_grid
 
 

@@ -107,3 +107,25 @@ def test_own_local_cluster_and_cli(tmp_path, capsys):
     assert _metrics(g, out) == _metrics(g, local) and len(_metrics(g, out)) == 2
     assert main(["sweep", str(grid), "--scheduler", "tcp://127.0.0.1:1", "--out", str(out)]) == 2
     assert "--scheduler: expected --executor dask" in capsys.readouterr().err
+
+
+def test_an_unreachable_scheduler_is_one_line_within_a_bound(tmp_path, capsys):
+    import socket
+    import time
+
+    from collapse.cli import main
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    grid = tmp_path / "g.toml"
+    grid.write_text('family = "discrete"\n[grid]\nsamples = 5\nstates = 3\ngenerations = 2\nchains = 4\n')
+    out = tmp_path / "run"
+    t0 = time.perf_counter()
+    rc = main(["sweep", str(grid), "--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{port}", "--out", str(out),
+               "-q"])
+    assert time.perf_counter() - t0 < 60  # 5 s to connect, then the refusal
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("collapse: error: --scheduler: ") and f"127.0.0.1:{port}" in err
+    assert not out.exists()  # refused before anything was written

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from collapse.cli import main
 from collapse.core.validation import InvalidArgument
 from collapse.simulate.sweep.grid import Cell, load_grid, parse_grid
 from collapse.simulate.sweep.metrics import FAMILIES
+
+from collapse.cli import main
 
 from .conftest import small_grid
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from collapse.simulate.sweep.grid import cell_path, read_results, run_sweep, write_once
 
 from .conftest import small_grid
@@ -52,14 +51,17 @@ def test_interrupted_sweep_resumes_to_the_same_results(tmp_path):
 
 
 def test_an_existing_cell_file_is_never_recomputed_or_overwritten(tmp_path):
+    from collapse.simulate.sweep.grid import run_cell
+
     grid = small_grid(seeds=1)
     cell = grid.cells()[0]
     path = cell_path(tmp_path, cell)
     path.parent.mkdir(parents=True)
-    path.write_text('{"sentinel": true}\n')
+    record = {**run_cell(cell), "sentinel": True}  # a complete record of this cell, marked
+    path.write_text(json.dumps(record) + "\n")
     rep = run_sweep(grid, tmp_path, workers=1)
     assert (rep.skipped, rep.ran) == (1, 3)
-    assert json.loads(path.read_text()) == {"sentinel": True}
+    assert json.loads(path.read_text()) == record
 
 
 def test_write_once_keeps_the_first_file_and_leaves_no_temporaries(tmp_path):
@@ -100,3 +102,17 @@ def test_a_failing_cell_is_reported_after_the_others_are_saved(tmp_path, monkeyp
     with pytest.raises(SweepError, match="1 of 4 cells failed"):
         run_sweep(grid, tmp_path, workers=1)
     assert len(read_results(grid, tmp_path)) == 3
+
+
+def test_the_sweep_run_owns_its_cells_and_summary(tmp_path):
+    """run.json records the sweep's files, so another experiment cannot silently overwrite them."""
+    from collapse.core.runner import MANIFEST
+    from collapse.simulate.sweep.grid import OWNED, summarize, write_summary
+
+    grid = small_grid(seeds=1)
+    run_sweep(grid, tmp_path, workers=1)
+    write_summary(summarize(grid, tmp_path), tmp_path)
+    files = json.loads((tmp_path / MANIFEST).read_text())["runs"]["sweep"]["files"]
+    assert set(OWNED) <= set(files) and {"cells", "grid.json", "summary.csv"} <= set(OWNED)
+    assert run_sweep(grid, tmp_path, workers=1, force=True).ran == 4  # --force deletes what the run owns
+    assert not (tmp_path / "summary.csv").exists()

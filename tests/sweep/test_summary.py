@@ -7,11 +7,17 @@ import json
 from pathlib import Path
 
 import pytest
+from collapse.core.validation import InvalidArgument
+from collapse.simulate.sweep.grid import (
+    parse_grid,
+    run_cell,
+    run_sweep,
+    summarize,
+    write_summary,
+)
 
 from collapse.cli import main
 from collapse.commands.sweep import theory_values
-from collapse.core.validation import InvalidArgument
-from collapse.simulate.sweep.grid import parse_grid, run_cell, run_sweep, summarize, write_summary
 
 from .conftest import small_grid
 

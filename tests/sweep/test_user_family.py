@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from collapse.core.validation import InvalidArgument, check_int
 from collapse.simulate.sweep import metrics as SM
 from collapse.simulate.sweep.grid import parse_grid, read_results, run_sweep
