@@ -95,7 +95,8 @@ def loss_at(qs, m: int, generations: int) -> np.ndarray:
     """``loss_by(q, m, generations)[-1]`` for every q of ``qs`` at once (one matrix product a step).
 
     The states' count distributions are the rows of one matrix, so a step is one product
-    with the transition matrix instead of one per state.
+    with the transition matrix instead of one per state; when many generations make it
+    cheaper, the matrix power is taken by repeated squaring instead.
     """
     qs = np.asarray(qs, dtype=float).reshape(-1)
     if not np.all((qs >= 0) & (qs <= 1)):
@@ -106,7 +107,11 @@ def loss_at(qs, m: int, generations: int) -> np.ndarray:
         return np.where(qs > 0, 0.0, 1.0)
     P = transition_matrix(m)
     dist = binomial_pmf(m, qs)
-    for _ in range(G - 1):
+    steps = G - 1
+    # a product per step costs steps K M^2; P^steps by repeated squaring about 2 log2(steps) M^3
+    if steps > 1 and 2 * steps.bit_length() * (m + 1) < steps * len(qs):
+        return (dist @ np.linalg.matrix_power(P, steps))[:, 0].copy()
+    for _ in range(steps):
         dist = dist @ P
     return dist[:, 0].copy()
 

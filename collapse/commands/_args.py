@@ -30,8 +30,26 @@ __all__ = [
 ]
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help that states every option's accepted values (its type's ``expected``) unless it already does."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        t = action.type
+        if isinstance(t, ArgType) and t.kind in ("int", "float") and t.expected not in text:
+            text = f"{text}; accepts {t.expected.removeprefix('a ').removeprefix('an ')}"
+        return text
+
+
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (no usage block), exit status 2."""
+    """An ArgumentParser whose errors are one line (no usage block), exit status 2.
+
+    Its help says, for every numeric option, the range it accepts.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         message = " ".join(str(message).split())  # one line, whatever argparse composed
