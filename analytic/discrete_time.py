@@ -9,7 +9,8 @@ solves the backward equation x(1 - x)/(2M) T''(x) = -1, T(0) = T(1) = 0, with
 :func:`sympy.dsolve`.
 
 References: Shumailov et al. (2024), "Discrete distributions with exact
-approximation"; Ewens, Mathematical Population Genetics (2004), sections 3.3, 4.3.
+approximation"; Ewens, Mathematical Population Genetics I (2004), sections 3.2 (the two-allele
+Wright-Fisher model), 4.4 (absorption time properties) and 5.2 (no selection or mutation).
 """
 
 from __future__ import annotations

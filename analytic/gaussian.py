@@ -136,12 +136,28 @@ def log_drift(estimator: str, m: sp.Expr = M) -> sp.Expr:
 
 
 def _solve_linear(step: sp.Expr, initial: sp.Expr, multiplier: sp.Expr = sp.Integer(1)) -> sp.Expr:
-    """Solve a(n+1) = multiplier * a(n) + step(n), a(0) = initial, with rsolve."""
+    """Solve a(n+1) = multiplier * a(n) + step(n), a(0) = initial, with rsolve.
+
+    A step or multiplier that does not depend on n stands for a placeholder symbol while rsolve
+    works (and is put back after), so that rsolve and simplify never see the digamma sums.
+    """
     a = sp.Function("a")
+    step, multiplier = sp.sympify(step), sp.sympify(multiplier)
+    back = {}
+    if step != 0 and not step.has(n):
+        back[_DELTA] = step
+        step = _DELTA
+    if multiplier != 1 and not multiplier.has(n):
+        back[_RHO] = multiplier
+        multiplier = _RHO
     sol = sp.rsolve(a(n + 1) - multiplier * a(n) - step, a(n), {a(0): initial})
     if sol is None:  # pragma: no cover - sympy regression
         raise RuntimeError(f"sympy.rsolve could not solve a(n+1) = {multiplier} a(n) + {step}")
-    return sp.simplify(sol)
+    return sp.simplify(sol).subs(back)
+
+
+_DELTA = sp.Symbol("_delta")  # placeholders of _solve_linear
+_RHO = sp.Symbol("_rho", positive=True)
 
 
 @functools.cache
@@ -241,19 +257,32 @@ def schedule_series(estimator: str) -> dict[str, sp.Expr]:
 def w2_bounded(estimator: str, schedule: sp.Expr) -> bool:
     r"""Whether sup_n E[W2^2] < infinity for the schedule M_i = ``schedule`` (in ``i``).
 
-    Unbiased: E[W2^2] = sigma0^2 sum_{i<n} 1/M_i + (a term in [0, 2 sigma0^2]),
-    bounded iff sum_i 1/M_i converges (decided by sympy). MLE: always bounded
-    by 2 sigma0^2 (see :func:`schedule_series`).
+    Derived from the one-step moments of :func:`one_step` (mean step s(M) = E[(mu' - mu)^2] / sigma^2,
+    variance factor rho_1(M)), whatever the estimator. With E_i = E[sigma_i^2],
+    Var[mu_n] = sum_{i<n} s(M_i) E_i and E[W2^2] = Var[mu_n] + E[(sigma_n - sigma_0)^2]:
+
+    - rho_1 = 1 (unbiased): E_i = sigma0^2, so Var[mu_n] = sigma0^2 sum_{i<n} s(M_i) and the remainder
+      2 sigma0^2 - 2 sigma0 E[sigma_n] lies in [0, 2 sigma0^2]: bounded iff sum_i s(M_i) converges
+      (decided by sympy);
+    - s(M) + rho_1(M) = 1 (MLE: 1/M + (M-1)/M): Var[mu_(n+1)] + E_(n+1) = Var[mu_n] + E_n, so
+      Var[mu_n] + E_n = sigma0^2 for every n and E[W2^2] = 2 sigma0^2 - 2 sigma0 E[sigma_n] <= 2 sigma0^2:
+      bounded for every schedule.
+
+    Any other one-step law is refused (no derivation covers it).
 
     >>> w2_bounded("unbiased", 100 * (i + 1) ** 2), w2_bounded("unbiased", 100 * (i + 1))
     (True, False)
     """
-    if _check_estimator(estimator) == "mle":
+    s = one_step(_check_estimator(estimator))
+    rho_1, step = s["rho_1"], s["mean_step"]
+    if sp.simplify(rho_1 - 1) == 0:
+        verdict = sp.Sum(step.subs(M, schedule), (i, 0, sp.oo)).is_convergent()
+        if verdict not in (True, False):  # pragma: no cover - sympy could not decide
+            raise ValueError(f"sympy cannot decide whether sum_i {step.subs(M, schedule)} converges")
+        return bool(verdict)
+    if sp.simplify(step + rho_1 - 1) == 0:  # telescoping: Var[mu_n] + E[sigma_n^2] = sigma0^2
         return True
-    verdict = sp.Sum(1 / schedule, (i, 0, sp.oo)).is_convergent()
-    if verdict not in (True, False):  # pragma: no cover - sympy could not decide
-        raise ValueError(f"sympy cannot decide whether sum 1/({schedule}) converges")
-    return bool(verdict)
+    raise ValueError(f"no derivation of sup_n E[W2^2] for the one-step law rho_1 = {rho_1}, mean step = {step}")
 
 
 @functools.cache

@@ -57,7 +57,13 @@ def _expect(poly_expr: sp.Expr, moments: dict) -> sp.Expr:
         if monom[:2] not in joint:
             raise ValueError(f"moment D^{monom[0]} S^{monom[1]} is not tracked by the recursion")
         total += term * joint[monom[:2]]
-    return sp.simplify(total)
+    return _canonical(total)
+
+
+def _canonical(e: sp.Expr) -> sp.Expr:
+    """A rational function of the symbols in lowest terms (``cancel``; ``simplify`` where it is not rational)."""
+    e = sp.together(sp.expand(e))
+    return sp.factor(sp.cancel(e)) if e.is_rational_function() else sp.simplify(e)
 
 
 @functools.cache
@@ -76,8 +82,8 @@ def mix_recursion(estimator: str) -> tuple[sp.Matrix, sp.Matrix]:
     ss_new = S**2 * X1 + G.sigma0**2 * X2 + n1 * n2 / Mtot * (b1 - b2) ** 2
     e_d2 = _expect((mean_new - G.mu0) ** 2, moments)
     e_v = _expect(ss_new / (Mtot - ddof), moments)
-    A = sp.Matrix([[sp.diff(e_d2, d2), sp.diff(e_d2, v)], [sp.diff(e_v, d2), sp.diff(e_v, v)]]).applyfunc(sp.simplify)
-    b = sp.Matrix([e_d2.subs({d2: 0, v: 0}), e_v.subs({d2: 0, v: 0})]).applyfunc(sp.simplify)
+    A = sp.Matrix([[sp.diff(e_d2, d2), sp.diff(e_d2, v)], [sp.diff(e_v, d2), sp.diff(e_v, v)]]).applyfunc(_canonical)
+    b = sp.Matrix([e_d2.subs({d2: 0, v: 0}), e_v.subs({d2: 0, v: 0})]).applyfunc(_canonical)
     return A, b
 
 

@@ -13,6 +13,10 @@ Three chains are solved here:
   linear recursion, obtained by classifying the ordered pairs of training points
   by their sources; with fresh real data it has a positive fixed point instead
   of decaying to 0;
+* the discrete chain when data accumulate (``accumulate``: refit on the pool of every point
+  drawn so far; ``accumulate-subsample``: refit on a uniform M-subset of that pool): the
+  expected heterozygosity of the training set shrinks by factors that tend to 1 fast enough
+  for their product to stay positive;
 * the Gaussian-kernel KDE refitted on its own samples: the sample variance has the
   fixed point (M - 1) h^2 (the kernel's noise balances the loss of spread);
 * least squares refitted on labels of the previous model (fixed design): the
@@ -29,7 +33,8 @@ import sympy as sp
 __all__ = [
     "g", "h", "H0", "M", "v",
     "accumulate_risk", "accumulate_risk_bound", "discrete_mix_fixed_point", "discrete_mix_heterozygosity",
-    "discrete_mix_recursion", "kde_variance", "kde_variance_fixed_point", "replace_risk",
+    "discrete_mix_recursion", "discrete_pool_factors", "discrete_pool_heterozygosity", "kde_variance",
+    "kde_variance_fixed_point", "replace_risk",
 ]
 
 M = sp.Symbol("M", integer=True, positive=True)  # training-set size
@@ -70,10 +75,14 @@ def discrete_mix_recursion() -> tuple[sp.Expr, sp.Expr]:
 
 @functools.cache
 def discrete_mix_heterozygosity() -> sp.Expr:
-    r"""E[h_g], g >= 0, with E[h_0] = (1 - 1/M) H0 (D_0 is M real points)."""
-    a_, b_ = discrete_mix_recursion()
-    a = sp.Function("a")
-    return _rsolve(a(g + 1) - a_ * a(g) - b_ * H0, a, (1 - 1 / M) * H0)
+    r"""E[h_g], g >= 0, with E[h_0] = (1 - 1/M) H0 (D_0 is M real points).
+
+    The affine recursion h_(g+1) = a h_g + b H0 has the solution h* + (h_0 - h*) a^g around its fixed
+    point h* (:func:`discrete_mix_fixed_point`); a = 1 (every point kept, beta = 1) is the constant chain.
+    """
+    a_, _ = discrete_mix_recursion()
+    hs = discrete_mix_fixed_point()
+    return hs + ((1 - 1 / M) * H0 - hs) * a_**g
 
 
 @functools.cache
@@ -87,6 +96,68 @@ def discrete_mix_fixed_point() -> sp.Expr:
     a_, b_ = discrete_mix_recursion()
     hs = sp.Symbol("hstar")
     return sp.simplify(sp.solve(sp.Eq(hs, a_ * hs + b_ * H0), hs)[0])
+
+
+#: the pool size before a generation's draws (N_g = (g + 1) M points after generation g's)
+N = sp.Symbol("N", integer=True, positive=True)
+
+
+@functools.cache
+def discrete_pool_factors() -> dict[str, sp.Expr]:
+    r"""One-generation factors of the expected heterozygosity under the pooled regimes, in N and M.
+
+    For a set S of points with frequencies x(S), h(S) = 1 - sum_k x_k(S)^2 is |S|^-2 times the
+    number of ordered pairs of points of S that differ; two distinct points of S differ with
+    probability |S| h(S) / (|S| - 1). The pool P holds N points and gains M new ones, each an
+    independent draw from the model:
+
+    ``accumulate``  the model is x(P): old-old pairs N^2 h(P); old-new pairs 2 N M h(P) (a draw
+                    from x(P) differs from a uniform point of P with probability h(P)); new-new
+                    M (M - 1) h(P). So E[h(P') | P] = ``accumulate`` * h(P).
+    ``subsample``   the training set T is a uniform M-subset of P, its distinct pairs uniform
+                    distinct pairs of P: E[h(T) | P] = ``subsample`` * h(P).
+    ``pool``        accumulate-subsample: the model is x(T); old-new pairs 2 N M h(P) as
+                    E[x(T) | P] = x(P); new-new M (M - 1) E[h(T) | P]:
+                    E[h(P') | P] = ``pool`` * h(P).
+    """
+    hP = sp.Symbol("hP", positive=True)
+    total = (N + M) ** 2
+    h_T = M * (M - 1) / M**2 * N * hP / (N - 1)  # E[h(T) | P]
+    acc = (N**2 * hP + 2 * N * M * hP + M * (M - 1) * hP) / total
+    pool = (N**2 * hP + 2 * N * M * hP + M * (M - 1) * h_T) / total
+    return {"accumulate": sp.factor(sp.simplify(acc / hP)), "subsample": sp.factor(sp.simplify(h_T / hP)),
+            "pool": sp.factor(sp.simplify(pool / hP))}
+
+
+def discrete_pool_heterozygosity(regime: str, m: int, generations: int) -> list[sp.Rational]:
+    r"""E[h(training set of generation g + 1)] / H0 for g = 0..generations, exact rationals.
+
+    ``regime`` is ``"accumulate"`` or ``"accumulate-subsample"``. D_0 is M fresh points from p_0,
+    so E[h_0] = (1 - 1/M) H0; the pool after generation g holds N_g = (g + 1) M points. Under
+    ``accumulate`` the training set is the pool; under ``accumulate-subsample`` a uniform
+    M-subset of it (at g = 0 the whole of D_0).
+    """
+    from collapse.core.validation import check_choice, check_int
+
+    regime = check_choice("regime", regime, ("accumulate", "accumulate-subsample"))
+    m = check_int("M", m, minimum=2)
+    G = check_int("generations", generations, minimum=0)
+    from fractions import Fraction
+
+    # the factors as plain arithmetic on Fractions (exact, and much faster than subs)
+    f = {k: sp.lambdify((N, M), e, "math") for k, e in discrete_pool_factors().items()}
+    mq = Fraction(m)
+    pool = 1 - Fraction(1, m)  # E[h(P_0)] / H0
+    out = []
+    for g in range(G + 1):
+        n = Fraction((g + 1) * m)
+        if regime == "accumulate":
+            out.append(pool)
+            pool = pool * f["accumulate"](n, mq)
+        else:
+            out.append(pool * f["subsample"](n, mq))
+            pool = pool * f["pool"](n, mq)
+    return [sp.Rational(v.numerator, v.denominator) for v in out]
 
 
 @functools.cache

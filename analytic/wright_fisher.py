@@ -10,7 +10,8 @@ the derivations are in :mod:`collapse.analytic.discrete_time`, which re-exports
 these functions. sympy is imported only for ``exact=True``.
 
 References: Shumailov et al. (2024), "Discrete distributions with exact
-approximation"; Ewens, Mathematical Population Genetics (2004), sections 3.3, 4.3.
+approximation"; Ewens, Mathematical Population Genetics I (2004), sections 2.12 (finite Markov
+chains: the fundamental matrix) and 3.2 (the two-allele Wright-Fisher model).
 """
 
 from __future__ import annotations

@@ -82,11 +82,16 @@ class DiscreteFamily:
         """Return int ndarray of shape (n_chains, m): m draws per chain (inverse CDF)."""
         probs = params.probs
         C, K = probs.shape
-        # one searchsorted over all chains: chain c's CDF is shifted to (c, c + 1]
         cdf = np.cumsum(probs, axis=1)
         cdf[:, -1] = 1.0  # guard against round-off: the last state closes the interval
-        shifted = (cdf + np.arange(C)[:, None]).ravel()
         u = rng.random((C, m))
+        if K <= _FEW_STATES:
+            # states after the last one of positive probability must not be reachable by round-off
+            after = np.cumsum(probs[:, :0:-1], axis=1)[:, ::-1] == 0  # sum of probs[:, j+1:] == 0, j < K - 1
+            cdf[:, :-1][after] = 1.0  # the label is the number of CDF values <= u: K - 1 vector comparisons
+            return _count_below(cdf, u)
+        # one searchsorted over all chains: chain c's CDF is shifted to (c, c + 1]
+        shifted = (cdf + np.arange(C)[:, None]).ravel()
         labels = np.searchsorted(shifted, (u + np.arange(C)[:, None]).ravel(), side="right").reshape(C, m)
         labels = np.minimum(labels - K * np.arange(C)[:, None], K - 1)
         # c + u can round up to c + 1 for large c (probability ~1e-12 per draw): redo those
@@ -96,6 +101,35 @@ class DiscreteFamily:
             c = j // m
             labels.flat[j] = min(np.searchsorted(cdf[c], u.flat[j], side="right"), K - 1)
         return labels
+
+
+#: up to this many states, inverse-CDF draws count comparisons instead of searching
+_FEW_STATES = 16
+
+
+def _count_below(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Labels by the inverse CDF: for each u of row c, the number of ``cdf[c, :-1]`` values <= u.
+
+    ``cdf`` (n_chains, K) ends in 1.0 and u < 1, so labels are in [0, K); a state of probability 0
+    has the same CDF value as the state before it and is never drawn.
+    """
+    labels = np.zeros(u.shape, dtype=np.int64)
+    for j in range(cdf.shape[1] - 1):
+        labels += u >= cdf[:, j:j + 1]
+    return labels
+
+
+def _draw_common(p: np.ndarray, n_chains: int, m: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_chains, m) labels drawn from one distribution ``p`` (inverse CDF; a state of probability 0 is never drawn).
+
+    The labels :meth:`DiscreteFamily.sample` draws from the same uniforms, without one CDF per chain.
+    """
+    cdf = np.cumsum(p)
+    cdf[-1] = 1.0
+    u = rng.random((n_chains, m))
+    if len(p) <= _FEW_STATES:
+        return _count_below(cdf[None, :], u)
+    return np.minimum(np.searchsorted(cdf, u, side="right"), len(p) - 1)
 
 
 def counts_of(labels: np.ndarray, n_states: int) -> np.ndarray:
@@ -180,6 +214,7 @@ class _Recorder:
         self.support = np.zeros(G + 1)
         self.absorbed_at = np.full(C, -1, dtype=np.int64)
         self.absorbed_state = np.full(C, -1, dtype=np.int64)
+        self.n_absorbed = 0
         self.C = C
 
     def record(self, g: int, rows: np.ndarray, p: np.ndarray, n_absorbed_before: int = 0) -> None:
@@ -188,14 +223,18 @@ class _Recorder:
         support = (p > 0).sum(axis=1)
         delta = support == 1
         self.support[g] = (support.sum() + n_absorbed_before) / self.C
-        new = rows[delta & (self.absorbed_at[rows] < 0)]
+        first = delta & (self.absorbed_at[rows] < 0)  # a delta for the first time
+        new = rows[first]
         self.absorbed_at[new] = g
-        self.absorbed_state[new] = np.argmax(p[delta & (self.absorbed_at[rows] == g)], axis=1)
-        self.absorbed[g] = (self.absorbed_at >= 0).sum() / self.C
+        self.absorbed_state[new] = np.argmax(p[first], axis=1)
+        self.n_absorbed += new.size
+        self.absorbed[g] = self.n_absorbed / self.C
         if g in self.slot:
             self.freqs[:, self.slot[g]] = 0.0
             self.freqs[rows, self.slot[g]] = p
-            done = np.setdiff1d(np.flatnonzero(self.absorbed_at >= 0), rows)
+            done_mask = self.absorbed_at >= 0  # absorbed before and dropped from ``rows``
+            done_mask[rows] = False
+            done = np.flatnonzero(done_mask)
             self.freqs[done, self.slot[g], self.absorbed_state[done]] = 1.0
 
     def result(self, config: DiscreteConfig) -> DiscreteChain:
@@ -271,8 +310,8 @@ def _wright_fisher(config: DiscreteConfig, rng, rec: _Recorder, progress: bool) 
     pop = None
     with _bar(config, progress) as bar:
         for g, m in enumerate(config.schedule):
-            if pop is None:  # D_0: m fresh draws from p_0 per chain
-                pop = DiscreteFamily(K).sample(DiscreteParams(np.repeat(p0.probs, C, 0)), m, rng).astype(dtype)
+            if pop is None:  # D_0: m fresh draws from p_0 per chain, by the inverse of p_0's one CDF
+                pop = _draw_common(p0.probs[0], C, m, rng).astype(dtype)
             else:  # each new point copies a uniformly chosen point of D_{g-1}
                 n_prev = pop.shape[1]
                 idx = rng.integers(0, n_prev, size=(rows.size, m), dtype=np.int64)

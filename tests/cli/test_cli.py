@@ -85,7 +85,7 @@ def test_verify_json_structure():
         assert c["status"] in ("pass", "fail")
         for chk in c["checks"]:
             assert {"name", "kind", "status"} <= set(chk)
-            assert chk["kind"] in ("symbolic", "certificate", "simulation")
+            assert chk["kind"] in ("symbolic", "certificate", "simulation", "consistency")
 
 
 def test_verify_report_markdown(tmp_path):

@@ -102,37 +102,59 @@ def _fast_sampler_wrong_df(module):
     return mutate
 
 
+def _literal_sampler_wider():
+    """The package's literal sampler draws with 1.3 times the fitted variance."""
+    def mutate(monkeypatch):
+        orig = SG.GaussianFamily.sample
+        monkeypatch.setattr(SG.GaussianFamily, "sample", lambda self, params, m, rng: orig(
+            self, SG.GaussianParams(params.mean, params.var * 1.3), m, rng))
+
+    return mutate
+
+
 MUTATIONS = {
     # Theorem 3.1
     "one-step-moments": lambda mp: mp.setattr(G, *_alter_step("rho_1", lambda e: e * (1 + 1 / M))),
     "closed-forms-by-induction": lambda mp: mp.setattr(G, *_alter_form("Var_mu", lambda e: e.subs(M, M - 1))),
+    "exact-moments": lambda mp: mp.setattr(G, *_alter_form("Var_mu", lambda e: e * (1 + 1 / (M + n + 1)))),
+    "quadrature-moments": lambda mp: mp.setattr(G, *_alter_form("E_sigma", lambda e: e * (1 + 1 / M**3))),
     "w2-gaussian-formula": lambda mp: mp.setattr(G, *_w2_plus_cross_term()),
     "w2-diverges": lambda mp: mp.setattr(G, *_alter_form("E_W2sq", lambda e: e.subs(n, n + 1))),
     "log-drift-negative": lambda mp: mp.setattr(G, *_alter("log_drift", lambda e: e + 2 / (M - 1))),
-    "one-step-pivots": lambda mp: mp.setattr(G, *_alter("variance_scale", lambda e: e * M / (M + 1))),
-    "log-moments": lambda mp: mp.setattr(G, *_alter_form("E_log_sigma2", lambda e: e - 2 * e.subs(n, 0) + 1)),
-    "moments": lambda mp: mp.setattr(G, *_alter_form("Var_mu", lambda e: 2 * e)),
+    "one-step-pivots": _literal_sampler_wider(),
+    "literal-moments": lambda mp: mp.setattr(G, *_alter_form("E_sigma2", lambda e: e * 21 / 20)),
+    "fast-pivots": _fast_sampler_wrong_df(SG),
     "fast-equals-literal": _fast_sampler_wrong_df(SG),
     # schedules
     "unbiased-any-schedule": lambda mp: mp.setattr(G, *_alter("schedule_series", lambda d: d | {
         "Var_mu": d["Var_mu"].replace(lambda x: isinstance(x, sp.Sum), lambda x: x.func(x.function ** 2, *x.limits))})),
+    "schedule-exact": lambda mp: mp.setattr(G, *_alter_step("mean_step", lambda e: e * (1 + 1 / M**2))),
+    "schedule-quadrature": lambda mp: mp.setattr(G, *_alter_step("rho_half", lambda e: e * (1 + 1 / M**4))),
+    "schedule-remainder": lambda mp: mp.setattr(G, *_alter("schedule_series", lambda d: d | {"E_sigma": 2 * d["E_sigma"]})),
     "mle-telescoping": lambda mp: mp.setattr(G, *_alter_step("rho_1", lambda e: sp.Integer(1), ("mle",))),
     "series-convergence": lambda mp: mp.setattr(G, "w2_bounded", lambda est, sched: True),
-    "schedule-w2": lambda mp: mp.setattr(G, *_alter_step("mean_step", lambda e: 2 * e)),
     "drift-asymptotics": lambda mp: mp.setattr(G, *_alter_step("log_var", lambda e: e * sp.sqrt(M))),
-    "schedule-log-sigma": lambda mp: mp.setattr(G, *_alter_step("log_drift", lambda e: 2 * e)),
+    "schedule-literal": lambda mp: mp.setattr(G, *_alter_step("rho_half", lambda e: e * (1 + 1 / (10 * M)))),
+    "schedule-fast": _fast_sampler_wrong_df(SG),
+    "multipliers-below-one": lambda mp: mp.setattr(G, *_alter_step("rho_half", lambda e: e * (1 + 2 / M))),
     "limits-in-n": lambda mp: mp.setattr(G, *_alter_form("Var_mu", lambda e: e.subs(n, n + 1))),
+    "estimators-exact": lambda mp: mp.setattr(G, *_alter_form("E_sigma2r", lambda e: e * (1 + 1 / (M + n + 1)))),
+    "estimators-quadrature": lambda mp: mp.setattr(G, *_alter_form("Var_log_sigma2", lambda e: e * (1 + 1 / M**2))),
+    "collapse-both": lambda mp: mp.setattr(G, *_alter("log_drift", lambda e: e + 2 / (M - 1))),
     "mle-bounded": lambda mp: mp.setattr(G, *_alter_form("E_W2sq", lambda e: 3 * e / 2)),
     # d dimensions
     "bartlett-mean": lambda mp: mp.setattr(D, *_alter("bartlett_gram_mean", lambda t: (t[0] + 1, t[1]), D)),
     "nd-closed-forms-by-induction": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "E_logdet", lambda e: 2 * e)),
+    "nd-exact": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "Cov_mu_factor", lambda e: 2 * e)),
+    "nd-logdet-multigamma": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "Var_logdet",
+                                                                 lambda e: e * (1 + 1 / M**2))),
     "det-shrinks": lambda mp: mp.setattr(D, *_alter_key("one_step_nd", "det_r", lambda e: e ** 2)),
     "logdet-drift-negative": lambda mp: mp.setattr(D, *_alter_key("one_step_nd", "logdet_drift",
                                                                   lambda e: e + 2 * d / (M - d))),
     "nd-w2-diverges": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "E_W2sq_lower", lambda e: e.subs(n, 1))),
-    "nd-moments": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "Cov_mu_factor", lambda e: 2 * e)),
+    "nd-literal-moments": lambda mp: mp.setattr(D, *_alter_key("closed_forms_nd", "Var_logdet", lambda e: e * 21 / 20)),
     "nd-fast-equals-literal": _fast_sampler_wrong_df(SND),
-    "nd-directional": lambda mp: mp.setattr(G, *_alter_form("E_log_sigma2", lambda e: e + 1)),
+    "nd-directional": _fast_sampler_wrong_df(SND),
     # real data mixed in
     "mix-fixed-point": lambda mp: mp.setattr(X, *_alter("mix_fixed_point", lambda x: x.applyfunc(lambda e: 2 * e), X)),
     "mix-contraction": lambda mp: mp.setattr(X, *_alter("mix_recursion", lambda Ab: (Ab[0] + sp.diag(0, 1), Ab[1]), X)),
