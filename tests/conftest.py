@@ -86,3 +86,10 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present beside this checkout")
     return SHARED
+
+
+def pytest_configure(config):
+    # the full source-mutation table (tests/proofs/test_source_mutations.py) runs only when asked for
+    config.addinivalue_line(
+        "markers", "mutation: the full source-mutation table (python -m tests.proofs.mutate); "
+                   "runs only with -m mutation or COLLAPSE_MUTATIONS=1")
