@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collapse.commands._args import PathArg, TextArg
+from collapse.commands._args import IntRange, PathArg, TextArg
 from collapse.commands._options import add
 
 
@@ -17,6 +17,9 @@ def register(top, groups) -> None:
     p.add_argument("--report", type=PathArg("out_file"), metavar="OUT.md",
                    help="also write a Markdown report here (checked before any claim runs)")
     p.add_argument("--thorough", action="store_true", help="4x the chains in every simulation check")
+    p.add_argument("--jobs", type=IntRange(1, 64), default=None, metavar="N",
+                   help="worker processes running the claims (default: min(2, CPU count)); "
+                        "1 runs them one after another in this process; the results do not depend on it")
     p.add_argument("--list", action="store_true", help="list the claims and exit")
     add(p, "quiet", "seed")
     p.set_defaults(func=_verify)
@@ -44,7 +47,8 @@ def _verify(args) -> int:
         return 0
     from collapse.proofs.registry import verify
 
-    results = verify(args.only, seed=args.seed, thorough=args.thorough, progress=not (args.json or args.quiet))
+    results = verify(args.only, seed=args.seed, thorough=args.thorough, progress=not (args.json or args.quiet),
+                     jobs=args.jobs)
     print(report.to_json(results) if args.json else report.table(results))
     if args.report:
         from collapse.core.runio import atomic_write_text
