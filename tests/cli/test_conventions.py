@@ -147,21 +147,30 @@ def test_seed_default_everywhere():
             assert a.default == 20240724, _name(path)
 
 
-def test_every_figure_command_parses():
-    """``collapse figures --list`` shows commands: each must be one the parser accepts."""
+def test_every_figure_command_parses(tmp_path, monkeypatch):
+    """``collapse figures --list`` shows commands: each must be one the parser accepts.
+
+    In a chain ``A && B``, the folders A writes (its ``--out``) exist when B is parsed, as
+    they would when the chain runs (B's ``--out`` is a folder it reads, checked when parsed).
+    """
     import shlex
 
     from collapse.figures.registry import all_figures
 
+    monkeypatch.chdir(tmp_path)
     bad = []
     for spec in all_figures().values():
         for command in spec.command.split("&&"):
             words = shlex.split(command)
             assert words[0] == "collapse", spec.command
             try:
-                build_parser().parse_args(words[1:])
+                args = build_parser().parse_args(words[1:])
             except SystemExit:
                 bad.append(command.strip())
+                continue
+            out = getattr(args, "out", None)
+            if out is not None:
+                (tmp_path / out).mkdir(parents=True, exist_ok=True)
     assert not bad, f"figure commands the parser refuses: {bad}"
 
 
