@@ -32,6 +32,7 @@ KEY_PACKAGES = ("numpy", "scipy", "sympy", "mpmath", "python-flint", "scikit-lea
 TOC_LEVELS = (2, 3)
 CLAIMS, FIGURES, NUMBERS, DETAIL, CONFIG = ("Claims", "Figures", "The paper's numbers and this run's",
                                             "Claims in detail", "Configuration, seeds, versions, timings")
+ERRATA = "Errata: where the paper's text is wrong or ambiguous"
 
 
 def _figure_entries(out: Path) -> list[dict]:
@@ -139,15 +140,9 @@ class _Slugger:
 
 
 def _evidence(c: dict) -> str:
-    kinds: dict[str, int] = {}
-    for chk in c["checks"]:
-        if chk["status"] == "pass":
-            kinds[chk["kind"]] = kinds.get(chk["kind"], 0) + 1
-    text = ", ".join(f"{v} {k}" for k, v in kinds.items())
-    if c.get("cited"):
-        text += f", {len(c['cited'])} cited"
-    bad = [chk["name"] for chk in c["checks"] if chk["status"] not in ("pass",)]
-    return text + (f"; failing: {', '.join(bad)}" if bad else "")
+    from collapse.proofs.report import evidence
+
+    return evidence(c)
 
 
 def _steps(c: dict) -> list[dict]:
@@ -158,24 +153,34 @@ def _steps(c: dict) -> list[dict]:
 
 
 def _claim_detail(c: dict) -> list[str]:
-    from collapse.proofs.report import MARK, PASSED
+    from collapse.proofs.report import label, mark, power
 
     lines = [f"### {_text(c['id'])}", "", f"**{_text(c['title'])}**: {c['status']}, {c.get('seconds', 0):.1f} s", ""]
     if c.get("statement"):
         lines += [f"> {_text(c['statement'])}", ""]
     if c.get("source"):
         lines += [f"Source: {_text(c['source'])}", ""]
+    if c.get("parts"):
+        lines += ["Statement parts and the checks covering them:", ""]
+        lines += [f"- {_text(p['text'])} ({_text(', '.join(p.get('checks', [])) or 'no check')})" for p in c["parts"]]
+        lines.append("")
     for k, s in enumerate(_steps(c), 1):
-        mark = PASSED.get(s["kind"], "checked") if s["status"] == "pass" else MARK.get(s["status"], s["status"])
         statement = s.get("statement") or s.get("detail") or ""
-        head = f"{k}. **{_text(s['name'])}** \\[{s['kind']}: {mark}\\] {_text(statement)}"
+        head = f"{k}. **{_text(s['name'])}** \\[{label(s['kind'])}: {mark(s)}\\] {_text(statement)}"
         if s["kind"] == "cited":
             lines.append(head + (f" ({_text(s['reference'])})" if s.get("reference") else ""))
             continue
+        bits = [f"route: {_text(s['route'])};"] if s.get("route") else []
+        if s["kind"] == "simulation":
+            bits.append(_text(power(s)) + ";")
         p = s.get("p_value")
-        stat = f" p = {p:.3g}, Holm threshold {s['threshold']:.3g};" if p is not None and s.get("threshold") else ""
-        detail = _text(s.get("detail") or "") if s.get("detail") != statement else ""
-        lines.append(f"{head}  \n   evidence:{stat} {detail} ({s.get('seconds', 0):.2f} s)")
+        if p is not None and s.get("threshold"):
+            bits.append(f"p = {p:.3g}, Holm threshold {s['threshold']:.3g};")
+        if s.get("witness"):
+            bits.append(f"witness: {_code(json.dumps(s['witness']))};")
+        if s.get("detail") != statement:
+            bits.append(_text(s.get("detail") or ""))
+        lines.append(f"{head}  \n   evidence: {' '.join(bits)} ({s.get('seconds', 0):.2f} s)")
     return lines + ["", f"[Back to the claims table](#{slug(CLAIMS)})", ""]
 
 
@@ -257,13 +262,21 @@ def _body(out: Path, scale: str, seed: int, claims: list[dict], parts: dict[str,
     head += [f"**{len(parts) - len(failed)} of {len(parts)} parts done**"
              + (f"; failed: {', '.join(failed)} (see the run log and parts/*.json)" if failed else "") + ".", ""]
 
+    from collapse.proofs.report import errata_markdown, summary
+
     md = [f"## {CLAIMS}", ""]
     if claims:
         md += ["| claim | status | evidence | time |", "|---|---|---|---|"]
         md += [f"| [{_cell(c['id'])}](#{anchors.get(c['id'], slug(c['id']))}): {_cell(c['title'])} | {c['status']} "
                f"| {_cell(_evidence(c))} | {c.get('seconds', 0):.1f} s |" for c in claims]
         md += ["", f"Each claim links to its proof steps ([{DETAIL}](#{slug(DETAIL)})); "
-               "the same record as a document of its own: `claims.md`.", ""]
+               "the same record as a document of its own: `claims.md`. Steps of kind symbolic, certificate "
+               "and simulation are independent evidence; consistency steps (a result checked against the "
+               "equation that produced it) can fail a claim but are not evidence.", "",
+               _text(summary(claims)), ""]
+        errs = errata_markdown(claims, text=_text)
+        if errs:
+            md += [f"### {ERRATA}", "", *errs, ""]
     else:
         md += ["No claims were verified in this run (no `claims.json`).", ""]
 
