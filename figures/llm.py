@@ -27,6 +27,10 @@ LABELS = {MAIN: "no data kept (5 epochs)", KEPT: "10% real data kept (10 epochs)
           REP: "no data kept, repetition penalty 2.0"}
 COLOURS = {MAIN: PALETTE[0], KEPT: PALETTE[1], REP: PALETTE[2]}
 COMMAND = "collapse llm run --quick && collapse figures llm"
+DECODING_COMMAND = ("collapse llm run --quick --settings no-data-kept --decoding beam5,greedy,sample,temp0.7,topk20,"
+                    "topp0.9 --out results/llm-decoding && collapse figures llm --out results/llm-decoding")
+#: the prefix of the settings of the decoding axis (collapse.llm.config.decoding_settings)
+DECODING = "decoding-"
 
 
 #: what to do about a damaged result file of the run
@@ -123,17 +127,42 @@ def _per_run(runs: dict[int, list[dict]], get) -> np.ndarray:
     return out
 
 
+def _split(rec: dict, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(generated, kept real)`` values of ``key`` among a generation's training sequences (generation 0: all real,
+    shown as its own, the reference)."""
+    v = rec["scores"][key]
+    real = rec["scores"].get("is_real")
+    if real is None or int(rec["generation"]) == 0 or len(real) != len(v):
+        return v, v[:0]
+    real = np.asarray(real, dtype=bool)
+    return v[~real], v[real]
+
+
 def _histograms(ax, runs: dict[int, list[dict]], key: str, xlabel: str, plt) -> None:
-    """Step histograms of per-sequence values pooled over seeds, one per generation (log x)."""
+    """Step histograms of per-sequence values pooled over seeds, one per generation (log x).
+
+    Generated sequences only: the real blocks a setting keeps (10%) are drawn apart, pooled over the
+    generations, dashed grey, so that they are not mistaken for a tail of the generated data.
+    """
     n = max(len(r) for r in runs.values())
-    per_gen = [np.concatenate([r[g]["scores"][key] for r in runs.values() if len(r) > g]) for g in range(n)]
-    lo, hi = min(v.min() for v in per_gen), max(v.max() for v in per_gen)
-    bins = np.geomspace(max(lo, 1e-3), hi, 40)
+    per_gen, kept = [], []
+    for g in range(n):
+        parts = [_split(r[g], key) for r in runs.values() if len(r) > g]
+        per_gen.append(np.concatenate([p[0] for p in parts]))
+        kept += [p[1] for p in parts]
+    kept_all = np.concatenate(kept) if kept else np.zeros(0)
+    every = [v for v in per_gen + [kept_all] if len(v)]
+    lo, hi = min(v.min() for v in every), max(v.max() for v in every)
+    bins = np.geomspace(max(lo, 1e-3), max(hi, lo * 1.01), 40)
     cmap = plt.get_cmap("viridis")
     for g, v in enumerate(per_gen):
-        ax.hist(v, bins=bins, weights=np.full(len(v), 1.0 / len(v)), histtype="step",
-                color=cmap(g / max(1, n - 1)), lw=1.3, label=f"gen {g}")
-    _plain_log_x(ax)
+        if len(v):
+            ax.hist(v, bins=bins, weights=np.full(len(v), 1.0 / len(v)), histtype="step",
+                    color=cmap(g / max(1, n - 1)), lw=1.3, label=f"gen {g}" + (" (real)" if g == 0 else ""))
+    if len(kept_all):
+        ax.hist(kept_all, bins=bins, weights=np.full(len(kept_all), 1.0 / len(kept_all)), histtype="step",
+                color="grey", ls="--", lw=1.1, label="kept real blocks, gen >= 1")
+    _plain_log_x(ax, subs=(1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0) if bins[-1] / bins[0] < 20 else (1.0, 2.0, 5.0))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("fraction of sequences")
     ax.legend(ncol=2, fontsize=7)
@@ -149,18 +178,32 @@ def _plain_log_x(ax, subs: tuple[float, ...] = (1.0, 2.0, 5.0)) -> None:
 
 
 def _test_panel(ax, runs_by_setting: dict[str, dict[int, list[dict]]], settings: list[str]) -> None:
+    """Each run's mean and standard deviation of per-sequence perplexity on the real test split (as the paper's)."""
+    k = 0
+    n_runs = sum(len(runs_by_setting[s]) for s in settings)
+    width = 0.5 / max(1, n_runs)
+    markers = "osD^v<>p*h"
     for s in settings:
-        p = _per_run(runs_by_setting[s], lambda r: r["test"]["perplexity"])
-        g = np.arange(p.shape[1])
-        for row in p:
-            ax.plot(g, row, color=COLOURS.get(s, "grey"), alpha=0.35, lw=0.8)
-        mean, std = np.nanmean(p, axis=0), np.nanstd(p, axis=0)
-        ax.errorbar(g, mean, yerr=std, color=COLOURS.get(s, "grey"), marker="o", ms=3, capsize=2,
-                    label=f"{LABELS.get(s, s)}: mean ± std of {len(p)} runs")
+        for i, (seed, recs) in enumerate(sorted(runs_by_setting[s].items())):
+            g = np.array([int(r["generation"]) for r in recs]) + (k - (n_runs - 1) / 2) * width
+            mean = np.array([_seq_stat(r, "mean") for r in recs])
+            std = np.array([_seq_stat(r, "std") for r in recs])
+            ax.errorbar(g, mean, yerr=std, color=COLOURS.get(s, "grey"), marker=markers[i % len(markers)], ms=3,
+                        capsize=2, lw=0.9, label=f"{LABELS.get(s, s)}, run {seed}")
+            k += 1
     ax.set_xlabel("generation")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_ylabel("perplexity on the real test split")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("perplexity of each real test sequence:\nmean and std per run")
+    ax.legend(fontsize=6.5)
+
+
+def _seq_stat(rec: dict, which: str) -> float:
+    """Mean / std of per-sequence test perplexity; a run without them (older): its corpus perplexity and 0."""
+    t = rec["test"]
+    v = t.get(f"{which}_sequence_perplexity")
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    return float(t["perplexity"]) if which == "mean" else 0.0
 
 
 def draw_fig1(results: Path, out_dir: Path) -> list[Path]:
@@ -252,7 +295,8 @@ def draw_groundtruth(results: Path, out_dir: Path) -> list[Path]:
     q = _arrays(lang_file, "unigram")[1]["unigram"]  # the true language's stationary token distribution
     if q.ndim != 1 or not len(q) or not np.all(np.isfinite(q)) or (q < 0).any():
         raise DamagedFile(lang_file, "unigram is not a probability vector", ADVICE)
-    runs = load_runs(results)
+    every = load_runs(results)
+    runs = {s: v for s, v in every.items() if not s.startswith(DECODING)} or every  # the decodings: llm-decoding
     first = next(iter(runs.get(MAIN, next(iter(runs.values()))).values()))
     N = first[0]["scores"]["perplexity_gen0"].shape[0] * _block_tokens(results)  # real training tokens
     plt = setup()
@@ -342,6 +386,197 @@ def _loss_panel(ax, results, runs, q, N) -> None:
            title=f"loss of rare tokens ({LABELS.get(s, s)}, seed {seed})")
 
 
+def _decodings(runs) -> list[tuple[str, str]]:
+    """``(setting, decoding name)`` of the decoding axis: the protocol's beam search (setting 1), then the others."""
+    out = []
+    if MAIN in runs:
+        rec = next(iter(runs[MAIN].values()))[0]
+        out.append((MAIN, str(rec.get("decoding") or "beam5")))
+    out += [(s, s[len(DECODING):]) for s in sorted(runs) if s.startswith(DECODING)]
+    return out
+
+
+def _num_or_nan(rec: dict, *keys: str) -> float:
+    v = rec
+    for k in keys:
+        if not isinstance(v, dict) or v.get(k) is None:
+            return float("nan")
+        v = v[k]
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else float("nan")
+
+
+CHAIN = "discrete chain's prediction"
+#: the decoding table's columns: (title, value of a generation's record)
+DECODING_COLUMNS = (
+    ("test perplexity", lambda r: _num_or_nan(r, "test", "perplexity")),
+    ("KL(truth || model)", lambda r: _num_or_nan(r, "truth", "kl")),
+    ("model / true tail mass", lambda r: _num_or_nan(r, "truth", "tail_mass_model") /
+     _num_or_nan(r, "truth", "tail_mass_true")),
+    ("tail tokens in the data", lambda r: _num_or_nan(r, "data", "tail_present")),
+    (CHAIN, lambda r: _num_or_nan(r, "data", "tail_present_chain")),
+    ("true mass absent from the data", lambda r: _num_or_nan(r, "data", "missing_unigram_mass")),
+    ("distinct tokens per block", lambda r: _num_or_nan(r, "data", "distinct_tokens")),
+    ("blocks in a loop (period <= 4)", lambda r: _num_or_nan(r, "data", "loop_fraction")),
+)
+
+
+def decoding_table(runs) -> list[dict]:
+    """One row per decoding and generation: the :data:`DECODING_COLUMNS`, mean over the runs."""
+    rows = []
+    for s, name in _decodings(runs):
+        seeds = runs[s]
+        for g in range(max(len(r) for r in seeds.values())):
+            row = {"decoding": name, "setting": s, "generation": g,
+                   "runs": sum(len(r) > g for r in seeds.values())}
+            for title, get in DECODING_COLUMNS:
+                vals = [get(r[g]) for r in seeds.values() if len(r) > g]
+                row[title] = float(np.nanmean(vals)) if vals and not np.all(np.isnan(vals)) else float("nan")
+            rows.append(row)
+    return rows
+
+
+def draw_decoding(results: Path, out_dir: Path) -> list[Path]:
+    """The decoding axis: what every generation loses under each decoding, against the truth and the chain."""
+    results = Path(results)
+    runs = load_runs(results)
+    dec = _decodings(runs)
+    if len(dec) < 2 or not (results / "data" / "language.npz").exists():
+        return []  # no decoding axis in this run (or no ground truth)
+    rows = decoding_table(runs)
+    plt = setup()
+    fig, ax = plt.subplots(2, 2, figsize=(10.5, 8.2))
+    panels = [(ax[0, 0], "KL(truth || model)", "KL(truth || model), nats per token", "exact KL on real test text"),
+              (ax[0, 1], "model / true tail mass", "model / true next-token mass on the tail",
+               "tail: rarest tokens holding 10% of the mass"),
+              (ax[1, 0], "tail tokens in the data", "share of the tail's tokens present in the data",
+               "rare tokens' survival (dashed: the discrete chain)"),
+              (ax[1, 1], "test perplexity", "perplexity on the real test split", "each generation's model")]
+    for i, (s, name) in enumerate(dec):
+        colour = PALETTE[i % len(PALETTE)]
+        mine = [r for r in rows if r["setting"] == s]
+        g = np.array([r["generation"] for r in mine])
+        for a, key, _, _ in panels:
+            a.plot(g, [r[key] for r in mine], color=colour, marker="o", ms=3, label=name)
+    chain = [r[CHAIN] for r in rows if r["setting"] == dec[0][0]]
+    ax[1, 0].plot(np.arange(len(chain)), chain, **THEORY_STYLE, label="discrete chain (resampling)")
+    ax[0, 1].axhline(1.0, **THEORY_STYLE)
+    for a, _, ylabel, title in panels:
+        a.set(xlabel="generation", ylabel=ylabel, title=title)
+        a.xaxis.get_major_locator().set_params(integer=True)
+    handles, labels = ax[1, 0].get_legend_handles_labels()  # one legend for all panels, below them
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.suptitle(f"Which decoding drives collapse: setting 1 (no data kept) written by each decoding\n"
+                 f"({_what(results)})")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    paths = save(fig, out_dir, "llm_decoding")
+    plt.close(fig)
+    return paths + _write_decoding_table(rows, Path(out_dir))
+
+
+def _write_decoding_table(rows: list[dict], out_dir: Path) -> list[Path]:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    paths = [atomic_write_text(out_dir / "llm_decoding.csv", buf.getvalue())]
+    cols = [t for t, _ in DECODING_COLUMNS]
+    md = ["# The decoding axis: what each generation loses, by decoding (mean over runs)", "",
+          "| decoding | generation | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
+    for r in rows:
+        md.append(f"| {r['decoding']} | {r['generation']} | " + " | ".join(
+            "" if np.isnan(r[c]) else f"{r[c]:.3g}" for c in cols) + " |")
+    paths.append(atomic_write_text(out_dir / "llm_decoding.md", "\n".join(md) + "\n"))
+    return paths
+
+
+def _summary(results: Path) -> dict:
+    """``llm_summary.json`` of the run (written by ``collapse llm run`` after every chain, with the claims'
+    verdicts and the diversity numbers it computed); a damaged or foreign file is a DamagedFile naming it."""
+    import json
+
+    path = Path(results) / "llm_summary.json"
+    if not path.exists():
+        raise InvalidArgument("results", "a directory written by 'collapse llm run' (with llm_summary.json)",
+                              str(results))
+    try:
+        s = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DamagedFile(path, f"not JSON ({exc})") from None
+    if not isinstance(s, dict) or not isinstance(s.get("claims", []), list) \
+            or not isinstance(s.get("diversity", {}), dict):
+        raise DamagedFile(path, "not the summary of a 'collapse llm run'")
+    return s
+
+
+_VERDICT_KEYS = ("claim", "statement", "status", "numbers", "test", "why")
+
+
+def claims(results: Path) -> tuple[list[dict], str]:
+    """The verdicts of the Fig. 1 claims on this run's data, as decided by the run
+    (:mod:`collapse.llm.claims`, stored in ``llm_summary.json``), and what its seeds can decide."""
+    s = _summary(results)
+    verdicts = s.get("claims", [])
+    if any(not isinstance(v, dict) or any(not isinstance(v.get(k, ""), str) for k in _VERDICT_KEYS)
+           for v in verdicts):
+        raise DamagedFile(Path(results) / "llm_summary.json", "a claim's verdict is not a record of text fields")
+    note = s.get("claims_note", "")
+    if "claims_error" in s:
+        note = f"the claims could not be decided: {s['claims_error']}"
+    return verdicts, str(note)
+
+
+def verdict_table(verdicts: list[dict]) -> str:
+    """The verdicts as a Markdown table (claim, verdict, numbers, test, why)."""
+    def cell(x) -> str:
+        return str(x).replace("|", "/").replace("\n", " ")
+
+    lines = ["| claim | verdict | this run's numbers | test | why not (ground truth) |", "|---|---|---|---|---|"]
+    lines += [f"| {cell(v.get('claim', ''))}: {cell(v.get('statement', ''))} | **{cell(v.get('status', ''))}** | "
+              f"{cell(v.get('numbers', ''))} | {cell(v.get('test', ''))} | {cell(v.get('why', ''))} |"
+              for v in verdicts]
+    return "\n".join(lines)
+
+
+def write_claims(results: Path, out_dir: Path) -> list[Path]:
+    """The claims of Fig. 1 and of the repetition ablation, each reproduced or not, with numbers (Markdown, JSON)."""
+    import json
+
+    verdicts, note = claims(results)
+    div = _diversity(results)
+    md = ["# The claims of Fig. 1, checked on this run's data", "", verdict_table(verdicts), "", note, ""]
+    if div:
+        md += ["# What generation 0 writes", "",
+               "| text | distinct tokens per block | blocks in a loop of period <= 4 |", "|---|---|---|"]
+        md += [f"| {name} | {d['distinct_tokens']:.1f} | {d['loop_fraction']:.1%} |" for name, d in div]
+        md.append("")
+    out_dir = Path(out_dir)
+    return [atomic_write_text(out_dir / "llm_claims.md", "\n".join(md)),
+            atomic_write_text(out_dir / "llm_claims.json", json.dumps(
+                {"claims": verdicts, "note": note,
+                 "diversity": {name: d for name, d in div}}, indent=2, default=float) + "\n")]
+
+
+def _diversity(results: Path) -> list[tuple[str, dict]]:
+    """``(text, diversity)``: real blocks, beam search on the true model, each setting's generation-0 data
+    (computed by the run: ``llm_summary.json``'s ``diversity``)."""
+    div = _summary(results).get("diversity", {})
+    runs = load_runs(results)
+    out = []
+
+    def ok(d) -> bool:
+        return isinstance(d, dict) and all(isinstance(d.get(k), (int, float)) for k in ("distinct_tokens",
+                                                                                       "loop_fraction"))
+    if ok(div.get("real")):
+        out.append(("real training blocks", div["real"]))
+    if ok(div.get("truth_beam")):
+        out.append(("beam search on the true model (generation 0 of a perfect model)", div["truth_beam"]))
+    for s, d in (div.get("generation0") or {}).items():
+        if ok(d) and s in runs:
+            name = next(iter(runs[s].values()))[0].get("decoding") or "beam"
+            out.append((f"generation 0's {name} continuations, {s} ({d.get('runs', '?')} runs)", d))
+    return out
+
+
 def write_example1(results: Path, out_dir: Path) -> list[Path]:
     """Example 1: continuations of fixed test prompts by each generation's model (Markdown and CSV)."""
     runs = load_runs(results)
@@ -406,11 +641,49 @@ def describe_fig1(results: Path):
             numbers.append(Number(f"test perplexity, generation 0 -> {g} ({LABELS[s]})",
                                   "about 34, then 20 to 28 points worse" if s == MAIN else "about 34, minor degradation",
                                   f"{a:.1f} -> {b:.1f}", scale, note=what))
+    div = _diversity(results)
+    if div:
+        parts.append("distinct tokens per 64-token block / blocks in a loop of period <= 4: " + "; ".join(
+            f"{name} {d['distinct_tokens']:.1f} / {d['loop_fraction']:.0%}" for name, d in div))
+    verdicts, _ = claims(results)
+    parts.append("claims: " + "; ".join(f"{v['claim']} {v['status']}" for v in verdicts) + " (table: llm-claims)")
     return Description(
         paper=("OPT-125m fine-tuned on WikiText-2 (perplexity about 34) and then on its own beam-search output: later "
                "generations' data is more probable under the generation-0 model, with a long tail of improbable "
                "sequences, and test perplexity rises; keeping 10% real data slows this."),
         run=f"{what}. " + "; ".join(parts) + ".", numbers=tuple(numbers))
+
+
+def describe_claims(results: Path):
+    from collapse.figures.registry import Description, Number
+
+    scale, what = _scale(results)
+    verdicts, note = claims(results)
+    return Description(
+        paper="Fig. 1b, 1c and the repetition ablation make five claims; each is decided here on the run's own data.",
+        run=f"{what}: " + "; ".join(f"{v['claim']}: {v['status']}" for v in verdicts) + ". " + note,
+        numbers=tuple(Number(f"claim {v['claim']}", "holds (the paper)", f"{v['status']}: {v['numbers']}", scale,
+                             note=v.get("why", "")) for v in verdicts))
+
+
+def describe_decoding(results: Path):
+    from collapse.figures.registry import Description
+
+    _, what = _scale(results)
+    runs = load_runs(results)
+    rows = decoding_table(runs)
+    if not rows:
+        return Description(paper="Not in the paper.", run=f"{what}: this run has no decoding axis.")
+    last = {}
+    for r in rows:
+        last[r["decoding"]] = r
+    parts = [f"{d}: KL {r['KL(truth || model)']:.3f}, tail mass x{r['model / true tail mass']:.2f}, tail tokens "
+             f"present {r['tail tokens in the data']:.0%} (chain: {r[CHAIN]:.0%})" for d, r in last.items()]
+    g = max(r["generation"] for r in rows)
+    return Description(
+        paper=("Not in the paper, which uses 5-way beam search throughout; the field asks which decoding drives "
+               "collapse."),
+        run=f"{what}, generation {g}: " + "; ".join(parts) + ".")
 
 
 def describe_repetition(results: Path):
@@ -485,6 +758,12 @@ FIGURES = [
     FigureSpec("llm-groundtruth", "exact KL, tail mass and rare-token loss against the discrete chain "
                "(synthetic language only)", "beyond the paper; cf. 'Discrete distributions with exact approximation'",
                COMMAND, draw_groundtruth, results="llm_summary.json", describe=describe_groundtruth),
+    FigureSpec("llm-decoding", "the decoding axis: KL, tail mass and rare tokens' survival by decoding (and table)",
+               "beyond the paper (it decodes by 5-way beam search)", DECODING_COMMAND, draw_decoding,
+               results="llm_summary.json", describe=describe_decoding),
+    FigureSpec("llm-claims", "each claim of Fig. 1 and of the repetition ablation, reproduced or not (table)",
+               "Fig. 1b, 1c; section 'Ablation: Repetitions'", COMMAND, write_claims, results="llm_summary.json",
+               describe=describe_claims),
     FigureSpec("llm-example1", "continuations of a fixed prompt by each generation (table)", "Example 1", COMMAND,
                write_example1),
 ]

@@ -3,7 +3,9 @@
 Reported as rates and ratios measured in the same run (never as timed
 assertions): training tokens / second, beam-search new tokens / second, and the
 speed-up of batched beam search over one prompt at a time (target >= 5x), with
-a check that both give the same tokens.
+a check that both give the same tokens; then where the time of ``collapse llm run
+--quick`` goes (:func:`profile_quick`: every part of one generation timed on the quick
+preset's data, the world's pretraining and truth, and the run's total projected from them).
 
 ``--paper`` measures a randomly initialised model of OPT-125m's shape (no
 download) and projects the wall-clock time of one generation of the paper's
@@ -19,8 +21,8 @@ import numpy as np
 
 from collapse.llm.limits import MAX_PROMPTS  # the most prompts in the batched run (--prompts)
 
-__all__ = ["measure", "measure_paper_model", "project_generation", "main", "OPT_125M", "PAPER_WORKLOAD",
-           "MAX_PROMPTS"]
+__all__ = ["measure", "measure_paper_model", "project_generation", "profile_quick", "main", "OPT_125M",
+           "PAPER_WORKLOAD", "MAX_PROMPTS"]
 
 
 #: facebook/opt-125m's shape (its config.json): its speed measured without downloading its weights
@@ -183,19 +185,120 @@ def project_generation(rates: dict, epochs: int, workload: dict = PAPER_WORKLOAD
     return parts
 
 
+def profile_quick(device: str = "cpu", threads: int = 1, workers: int = 2, repeats: int = 1) -> dict:
+    """Where the time of ``collapse llm run --quick`` goes: every part of one generation, timed on the quick
+    preset's data, and the run's total projected from them (an estimate, not a measurement).
+
+    The stand-in is freshly initialised (the same arithmetic as a trained one; beam search writes exactly
+    ``new_tokens`` either way); the ground truth is the quick preset's language. Every timing is the best
+    of ``repeats``, with ``threads`` torch / BLAS threads as the run's workers use.
+
+    Returns
+    -------
+    dict: ``parts`` (seconds of each part of one generation and of the world), ``projection`` (seconds:
+    the world, each setting's chain, and the run with ``workers`` processes), the sizes used.
+    """
+    from collapse.core.validation import check_int
+    from collapse.llm.config import preset
+    from collapse.llm.data import build_blocks
+    from collapse.llm.evaluate import token_nll
+    from collapse.llm.experiment import _limit_threads
+    from collapse.llm.generate import Decoding, decode, uniforms
+    from collapse.llm.groundtruth import data_coverage, model_vs_truth, true_token_nll, truth_beam_search
+    from collapse.llm.model import resolve_device
+    from collapse.llm.synthetic import make_language
+    from collapse.llm.train import TrainConfig, fine_tune
+    from collapse.llm.world import _shape
+
+    workers = check_int("workers", workers, minimum=1)
+    device = resolve_device(device)
+    _limit_threads(threads)
+    cfg = preset("quick")
+    syn = cfg.synthetic
+    t0 = time.perf_counter()
+    lang = make_language(np.random.default_rng(0), **_shape(cfg))
+    stream = lang.sample_stream(syn.train_tokens + syn.valid_tokens + syn.test_tokens, np.random.default_rng(1))
+    blocks = build_blocks(stream, cfg.block_size)
+    n = cfg.max_blocks
+    train, valid, test = blocks[:n], blocks[n:n + 128], blocks[n + 128:n + 256]
+    parts = {"language and blocks": time.perf_counter() - t0}
+    model = syn.arch.build(lang.vocab_size, seed=0).to(device)
+    tc = TrainConfig(epochs=1, lr=cfg.lr, min_lr=cfg.min_lr, batch_size=cfg.batch_size, schedule=cfg.schedule)
+    parts["train, one epoch"], _ = _best_time(lambda: fine_tune(model, train, valid[:1], tc, seed=0, device=device),
+                                              repeats)
+    parts["validation pass"], _ = _best_time(lambda: token_nll(model, valid, device=device), repeats)
+    kw = dict(new_tokens=cfg.new_tokens, batch_size=64, device=device)
+    parts["beam search (5-way), every training block"], _ = _best_time(
+        lambda: decode(model, train, Decoding("beam", cfg.num_beams), **kw), repeats)
+    parts["beam search with penalty 2.0"], _ = _best_time(
+        lambda: decode(model, train, Decoding("beam", cfg.num_beams), repetition_penalty=2.0, **kw), repeats)
+    u = uniforms(np.random.default_rng(0), len(train), cfg.new_tokens)
+    parts["sampling (top-p 0.9), every training block"], _ = _best_time(
+        lambda: decode(model, train, Decoding("sample", top_p=0.9), u=u, **kw), repeats)
+    parts["scoring: test split + training data under generation 0"], _ = _best_time(
+        lambda: (token_nll(model, test, device=device), token_nll(model, train, device=device)), repeats)
+    lang.stationary(), lang.bigram()  # once per run
+    model_vs_truth(lang, model, test, device=device)  # the truth's side is computed once per run
+    parts["ground truth: KL and tail mass on the test split"], _ = _best_time(
+        lambda: model_vs_truth(lang, model, test, device=device), repeats)
+    parts["ground truth: true NLL and coverage of the training data"], _ = _best_time(
+        lambda: (true_token_nll(lang, train), data_coverage(lang, train, generation=2, n_real=train.size)), repeats)
+    t = time.perf_counter()
+    truth_beam_search(lang, train, cfg.new_tokens, cfg.num_beams)
+    parts["world: beam search on the true model"] = time.perf_counter() - t
+    pretrain_blocks = syn.pretrain_tokens // cfg.block_size
+    parts["world: pretraining the stand-in (projected)"] = (
+        syn.pretrain_epochs * pretrain_blocks / len(train) * parts["train, one epoch"])
+    return {"device": device, "threads": threads, "workers": workers, "parts": parts,
+            "projection": _project_quick(cfg, parts, workers), "train_blocks": len(train),
+            "pretrain_blocks": pretrain_blocks}
+
+
+def _project_quick(cfg, parts: dict, workers: int) -> dict:
+    """Seconds of the quick run from the parts of one generation: each chain, the world, the whole (an estimate)."""
+    gen = {}
+    for s in cfg.settings:
+        decode_s = parts["beam search with penalty 2.0" if s.repetition_penalty != 1.0 else
+                         "beam search (5-way), every training block"]
+        one = (s.epochs * (parts["train, one epoch"] + parts["validation pass"])
+               + parts["scoring: test split + training data under generation 0"]
+               + parts["ground truth: KL and tail mass on the test split"]
+               + parts["ground truth: true NLL and coverage of the training data"])
+        gen[s.name] = len(cfg.seeds) * (cfg.generations * one + (cfg.generations - 1) * decode_s)
+    world = parts["language and blocks"] + parts["world: beam search on the true model"] + \
+        parts["world: pretraining the stand-in (projected)"]
+    chains = sum(gen.values())
+    longest = max(gen.values()) / len(cfg.seeds)
+    return {"world": world, **{f"chains of {k}": v for k, v in gen.items()},
+            "run, one process": world + chains,
+            f"run, {workers} processes": world + max(chains / workers, longest)}
+
+
 def main(prompts: int = 64, device: str = "auto", out: Path | None = None, paper: bool = False) -> int:
     from collapse.core.runio import metadata, save_json
 
     if paper:
         return _main_paper(device, out)
+    from collapse.llm.experiment import _limit_threads
+
+    _limit_threads(1)  # as the quick run's workers: one process per core, one thread each
     r = measure(prompts=prompts, device=device)
     print(f"device {r['device']}; tiny OPT, {r['num_beams']}-way beam search, {r['new_tokens']} new tokens; "
-          "best of 3 runs each")
+          "best of 3 runs each; 1 thread")
     print(f"training            {r['train_tokens_per_s']:10.0f} tokens/s")
     print(f"beam search batched {r['beam_new_tokens_per_s']:10.0f} new tokens/s ({prompts} prompts per batch)")
     print(f"one prompt at once  {r['one_at_a_time_new_tokens_per_s']:10.0f} new tokens/s")
     print(f"batched speed-up    {r['batched_speedup']:10.1f}x (target >= 5x); same tokens: "
           f"{r['batched_equals_one_at_a_time']}")
+    q = profile_quick(device=r["device"])
+    r["quick"] = q
+    print(f"\nwhere the time of 'collapse llm run --quick' goes ({q['train_blocks']} training blocks; "
+          f"{q['threads']} thread per process; seconds):")
+    for k, v in q["parts"].items():
+        print(f"  {k:58s} {v:7.2f}")
+    print("projected (an estimate from the parts above, not a measurement):")
+    for k, v in q["projection"].items():
+        print(f"  {k:58s} {v:7.0f}")
     if out is not None:
         save_json(out, metadata(None, None, kind="bench-llm", **r))
     return 0

@@ -221,17 +221,38 @@ def _trained_model(step: Step):
     return model
 
 
+#: the spawn key (below a generation's stream) of the uniforms a sampling decoding draws
+DECODING_STREAM = 2 ** 20
+
+
+def decoding_uniforms(stream: np.random.SeedSequence, n: int, new_tokens: int, which: int = 0) -> np.ndarray:
+    """The uniforms of a sampling decoding for ``n`` prompts (:func:`collapse.llm.generate.uniforms`):
+    ``which`` 0 for the next generation's data, 1 for Example 1; fixed by the generation's stream."""
+    from collapse.llm.generate import uniforms
+
+    child = np.random.SeedSequence(stream.entropy, spawn_key=tuple(stream.spawn_key) + (DECODING_STREAM + which,))
+    return uniforms(np.random.default_rng(child), n, new_tokens)
+
+
+def _continue(step: Step, prompts: np.ndarray, which: int, batch_size: int) -> np.ndarray:
+    """This generation's model's continuations of ``prompts`` with the setting's decoding (every rank: a shard)."""
+    from collapse.llm.generate import decode
+
+    ch, cfg = step.chain, step.chain.cfg
+    d = ch.setting.decoder(cfg.num_beams)
+    u = decoding_uniforms(step.stream, len(prompts), cfg.new_tokens, which) if d.stochastic else None
+    mine, u = distributed.shard(prompts), None if u is None else distributed.shard(u)
+    out = decode(step.model, mine, d, new_tokens=cfg.new_tokens, repetition_penalty=ch.setting.repetition_penalty,
+                 batch_size=batch_size, device=ch.rt.device, progress=ch.rt.progress and which == 0, u=u)
+    return distributed.gather(out)
+
+
 def _generate(step: Step) -> None:
     """This model's continuations of the real training blocks: the next generation's data (none after the last)."""
-    from collapse.llm.generate import beam_generate
-
     ch, g, cfg = step.chain, step.g, step.chain.cfg
     if g + 1 >= cfg.generations or ch.done(g, GENERATED):
         return
-    mine = beam_generate(step.model, distributed.shard(ch.world.blocks["train"]), new_tokens=cfg.new_tokens,
-                         num_beams=cfg.num_beams, repetition_penalty=ch.setting.repetition_penalty,
-                         batch_size=ch.rt.gen_batch_size, device=ch.rt.device, progress=ch.rt.progress)
-    ch.save_npz(g, GENERATED, blocks=distributed.gather(mine))
+    ch.save_npz(g, GENERATED, blocks=_continue(step, ch.world.blocks["train"], 0, ch.rt.gen_batch_size))
     ch.saved(g, GENERATED)
 
 
@@ -264,20 +285,27 @@ def _evaluate(step: Step) -> dict:
     The two scorings over many blocks are split across ranks; the rest is rank 0's,
     which writes ``scores.npz`` (the returned dict is complete on rank 0 only).
     """
-    from collapse.llm.evaluate import perplexity_stats
+    from collapse.llm.evaluate import diversity, perplexity_stats
 
     ch, world, rt = step.chain, step.chain.world, step.chain.rt
     kw = dict(device=rt.device, batch_size=rt.eval_batch_size)
-    m = {"test": perplexity_stats(_sharded_nll(step.model, world.blocks["test"], kw))}
+    test_nll = _sharded_nll(step.model, world.blocks["test"], kw)
+    m = {"test": perplexity_stats(test_nll), "decoding": ch.setting.decoder(ch.cfg.num_beams).name}
     scores = {"perplexity_gen0": np.exp(_sharded_nll(step.gen0, step.train, kw).mean(axis=1)),
-              "is_real": step.is_real}
+              "is_real": step.is_real, "test_nll": test_nll.mean(axis=1)}
+    examples = _examples(step)  # every rank decodes its shard of the prompts
     if distributed.is_main():
-        m["examples"] = _examples(step)
+        m["examples"] = examples
+        made = step.train[~step.is_real] if step.g else step.train  # generation 0's data is all real
+        m["data"] = diversity(made)  # distinct_tokens, loop_fraction (flat: a metrics part is one level)
+        if ch.run.done(ch.rel(step.g, GENERATED)):  # rank 0 alone here: no broadcast (Chain.done is collective)
+            m["continuations"] = diversity(ch.arrays(step.g, GENERATED)["blocks"])
         if world.language is not None:
             from collapse.llm.groundtruth import data_coverage, model_vs_truth, true_token_nll
 
+            n_real = int(world.blocks["train"].size)
             m["truth"] = model_vs_truth(world.language, step.model, world.blocks["test"], **kw)
-            m["data"] = data_coverage(world.language, step.train)
+            m["data"].update(data_coverage(world.language, step.train, generation=step.g, n_real=n_real))
             scores["true_nll"] = true_token_nll(world.language, step.train).mean(axis=1)
         ch.run.save_npz(ch.rel(step.g, SCORES), ch.meta(step.g), **scores)
     distributed.barrier()
@@ -285,13 +313,12 @@ def _evaluate(step: Step) -> dict:
 
 
 def _examples(step: Step) -> list[dict[str, str]]:
-    """Example 1: the model's continuations of the first test blocks, as text."""
-    from collapse.llm.generate import beam_generate
-
-    ch, cfg, world = step.chain, step.chain.cfg, step.chain.world
+    """Example 1: the model's continuations of the first test blocks, as text (the setting's decoding)."""
+    cfg, world = step.chain.cfg, step.chain.world
     prompts = world.blocks["test"][: cfg.n_examples]
-    cont = beam_generate(step.model, prompts, new_tokens=cfg.new_tokens, num_beams=cfg.num_beams,
-                         repetition_penalty=ch.setting.repetition_penalty, device=ch.rt.device)
+    if not len(prompts):
+        return []
+    cont = _continue(step, prompts, 1, max(1, len(prompts)))
     return [{"prompt": world.tokenizer.decode(p), "continuation": world.tokenizer.decode(c)}
             for p, c in zip(prompts, cont)]
 

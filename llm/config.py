@@ -2,13 +2,18 @@
 
 Presets
 -------
-``paper``   facebook/opt-125m on WikiText-2 (hub), the release's hyperparameters,
-            5 seeds, 10 generations, 64-token blocks and continuations.
+``paper``   facebook/opt-125m on WikiText-2 (hub), the release's hyperparameters (lr 2e-5
+            annealed per epoch to 1e-6, batch 128, fp32), 5 seeds, 10 generations, 64-token
+            blocks and continuations; also what a real ``--model`` without ``--preset`` gets.
 ``offline`` the synthetic language and a tiny OPT pretrained on it, the paper's
             protocol (5 seeds, 10 generations) on 512 training blocks: well under an
             hour on a laptop CPU.
 ``quick``   ``offline`` shrunk to minutes on 2 CPU cores: 2 seeds, 6 generations,
-            256 training blocks.
+            256 training blocks, a stand-in pretrained on 150,000 tokens for 3 epochs
+            (4 min 40 s wall on this project's shared 2-core machine, load about 4).
+
+The decoding axis (``--decoding``, :func:`decoding_settings`) adds setting 1 written with
+other decodings than the protocol's beam search.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from collapse.llm.model import TinyOPT
 from collapse.llm.train import TrainConfig
 
 __all__ = ["Setting", "SyntheticConfig", "ExperimentConfig", "PAPER_SETTINGS", "SETTING_NAMES", "LIMITS", "preset",
-           "config_from_dict", "parse_settings"]
+           "config_from_dict", "parse_settings", "decoding_settings"]
 
 
 
@@ -35,18 +40,31 @@ class Setting:
     epochs             fine-tuning epochs per generation
     keep_real          fraction of each generation's training blocks that are real
     repetition_penalty beam-search repetition penalty (1.0 = none)
+    decoding           how the generations write their data (:func:`collapse.llm.generate.parse_decoding`:
+                       ``greedy``, ``sample``, ``topp0.9``...); "" is the protocol's ``num_beams``-way beam search
     """
 
     name: str
     epochs: int
     keep_real: float = 0.0
     repetition_penalty: float = 1.0
+    decoding: str = ""
 
     def __post_init__(self):
         check_int(f"settings[{self.name}].epochs", self.epochs, minimum=1)
         if not 0.0 <= self.keep_real <= 1.0:
             raise InvalidArgument(f"settings[{self.name}].keep_real", "a fraction in [0, 1]", self.keep_real)
         check_positive_real(f"settings[{self.name}].repetition_penalty", self.repetition_penalty)
+        if self.decoding:
+            from collapse.llm.generate import parse_decoding  # light: numpy and the validation helpers
+
+            parse_decoding(self.decoding)
+
+    def decoder(self, num_beams: int):
+        """The :class:`collapse.llm.generate.Decoding` of this setting (``num_beams``: the protocol's width)."""
+        from collapse.llm.generate import Decoding, parse_decoding
+
+        return parse_decoding(self.decoding) if self.decoding else Decoding("beam", num_beams)
 
 
 #: the paper's two settings and its repetition ablation (section "Ablation: Repetitions")
@@ -56,6 +74,20 @@ PAPER_SETTINGS = (
     Setting("repetition-penalty", epochs=5, repetition_penalty=2.0),
 )
 SETTING_NAMES = tuple(s.name for s in PAPER_SETTINGS)
+
+
+def decoding_settings(names, num_beams: int = 5) -> tuple[Setting, ...]:
+    """Setting 1 (no data kept, 5 epochs) written with each decoding of ``names`` (``--decoding``), named
+    ``decoding-NAME``; the protocol's ``beamB`` (``B = num_beams``) is setting 1 itself and adds none."""
+    from collapse.llm.generate import parse_decoding
+
+    out = []
+    for n in names:
+        d = parse_decoding(n)
+        if d.kind == "beam" and d.num_beams == num_beams:
+            continue
+        out.append(Setting(f"decoding-{d.name}", epochs=PAPER_SETTINGS[0].epochs, decoding=d.name))
+    return tuple(out)
 
 
 def parse_settings(text: str) -> tuple[str, ...]:
@@ -83,17 +115,20 @@ class SyntheticConfig:
     and the stand-in's pretraining (on text with the same words but other dynamics)."""
 
     n_words: int = 400
-    n_states: int = 8
-    n_topics: int = 8
-    topic_tilt: float = 2.5
+    n_topics: int = 6
+    n_sentence_types: int = 8
+    mean_sentence_words: float = 10.0
+    topic_tilt: float = 2.0
     zipf_exponent: float = 1.1
-    mean_line_words: float = 20.0
+    skip: float = 0.15
     topic_switch: float = 0.1
+    type_order: float = 0.8
+    line_break: float = 0.35
     train_tokens: int = 32768
     valid_tokens: int = 8192
     test_tokens: int = 8192
     pretrain_tokens: int = 300_000
-    pretrain_epochs: int = 6
+    pretrain_epochs: int = 4
     pretrain_mix: float = 0.5
     pretrain_lr: float = 3e-3
     arch: TinyOPT = TinyOPT()
@@ -120,6 +155,8 @@ class ExperimentConfig:
     data_seed: int = 20240724
     n_examples: int = 3
     synthetic: SyntheticConfig = SyntheticConfig()
+    #: training, beam search and scoring: fp32 (the release), or bf16 / fp16 mixed precision
+    dtype: str = "fp32"
 
     def __post_init__(self):
         check_int("block_size", self.block_size, minimum=2, maximum=LIMITS["block_size"])
@@ -127,6 +164,7 @@ class ExperimentConfig:
         check_int("num_beams", self.num_beams, minimum=1, maximum=LIMITS["num_beams"])
         check_int("generations", self.generations, minimum=1, maximum=LIMITS["generations"])
         check_int("max_blocks", self.max_blocks, minimum=0, maximum=LIMITS["max_blocks"])
+        check_choice("dtype", self.dtype, ("fp32", "bf16", "fp16"))
         if not self.seeds or len(set(self.seeds)) != len(self.seeds) or len(self.seeds) > LIMITS["seeds"]:
             raise InvalidArgument("seeds", f"a non-empty list of at most {LIMITS['seeds']} distinct seeds",
                                   self.seeds)
@@ -155,7 +193,7 @@ class ExperimentConfig:
 
     def train_config(self, setting: Setting) -> TrainConfig:
         return TrainConfig(epochs=setting.epochs, lr=self.lr, min_lr=self.min_lr, weight_decay=self.weight_decay,
-                           batch_size=self.batch_size, schedule=self.schedule)
+                           batch_size=self.batch_size, schedule=self.schedule, dtype=self.dtype)
 
     def setting(self, name: str) -> Setting:
         for s in self.settings:
@@ -175,7 +213,7 @@ def preset(name: str, **overrides: Any) -> ExperimentConfig:
         base = dict(lr=1e-3, min_lr=1e-5, batch_size=32)
     elif name == "quick":
         base = dict(lr=1e-3, min_lr=1e-5, batch_size=32, generations=6, seeds=(0, 1), max_blocks=256,
-                    synthetic=SyntheticConfig(train_tokens=256 * 64 + 512))
+                    synthetic=SyntheticConfig(train_tokens=256 * 64 + 512, pretrain_tokens=150_000, pretrain_epochs=3))
     base.update({k: v for k, v in overrides.items() if v is not None})
     return ExperimentConfig(**base)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["token_nll", "sequence_perplexity", "corpus_perplexity", "perplexity_stats", "next_token_log_probs"]
+__all__ = ["token_nll", "sequence_perplexity", "corpus_perplexity", "perplexity_stats", "next_token_log_probs",
+           "distinct_tokens", "loop_period", "diversity"]
 
 
 def _batches(blocks: npt.NDArray[np.int64], batch_size: int):
@@ -71,3 +72,40 @@ def perplexity_stats(nll: npt.NDArray[np.float64]) -> dict[str, float]:
     per_seq = np.exp(nll.mean(axis=1))
     return {"perplexity": float(np.exp(nll.mean())), "mean_nll": float(nll.mean()),
             "mean_sequence_perplexity": float(per_seq.mean()), "std_sequence_perplexity": float(per_seq.std())}
+
+
+def distinct_tokens(blocks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The number of distinct tokens in each block, shape (n,)."""
+    blocks = np.asarray(blocks)
+    if blocks.size == 0:
+        return np.zeros(len(blocks), dtype=np.int64)
+    s = np.sort(blocks, axis=1)
+    return 1 + (s[:, 1:] != s[:, :-1]).sum(axis=1)
+
+
+def loop_period(blocks: npt.NDArray[np.int64], max_period: int = 4, tail: int = 16) -> npt.NDArray[np.int64]:
+    """The shortest period ``p <= max_period`` with which each block's last ``tail`` tokens repeat, 0 for none.
+
+    A block "falls into a loop of period p" when ``x[t] == x[t - p]`` for every ``t`` of its last
+    ``tail`` tokens (at least ``tail / p`` repeats: ``a b a b ...`` has period 2). Shape (n,).
+    """
+    blocks = np.asarray(blocks)
+    n, L = blocks.shape
+    tail = min(tail, L)
+    out = np.zeros(n, dtype=np.int64)
+    for p in range(max_period, 0, -1):  # the last assignment is the shortest period
+        if p >= L:
+            continue
+        t = np.arange(max(p, L - tail), L)
+        out[(blocks[:, t] == blocks[:, t - p]).all(axis=1)] = p
+    return out
+
+
+def diversity(blocks: npt.NDArray[np.int64], max_period: int = 4, tail: int = 16) -> dict[str, float]:
+    """``distinct_tokens`` (mean distinct tokens per block) and ``loop_fraction`` (share of blocks whose
+    last ``tail`` tokens repeat with a period of at most ``max_period``: :func:`loop_period`)."""
+    blocks = np.asarray(blocks)
+    if len(blocks) == 0:
+        return {"distinct_tokens": float("nan"), "loop_fraction": float("nan")}
+    return {"distinct_tokens": float(distinct_tokens(blocks).mean()),
+            "loop_fraction": float((loop_period(blocks, max_period, tail) > 0).mean())}

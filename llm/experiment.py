@@ -15,7 +15,9 @@ atomically, mode 0644; ``metrics.json`` last, so it marks a finished generation)
         generated.npz  this model's continuations of the real training blocks (next generation's data)
         scores.npz     per-sequence perplexity of train.npz under generation 0 (and the truth's NLL)
         metrics.json   test perplexity, ground-truth scores, Example-1 continuations
-    OUT/llm_summary.json, OUT/llm_summary.csv   one row per setting / seed / generation
+    OUT/llm_summary.json, OUT/llm_summary.csv   one row per setting / seed / generation; the JSON also holds
+                                       the diversity of generation 0's text (real, true-model beam, each
+                                       setting) and the verdicts of Fig. 1's claims (collapse.llm.claims)
     OUT/llm_summary_by_generation.csv           mean and std over seeds per setting / generation
 
 Every file is written through the :class:`~collapse.core.runner.Run` and owned by it
@@ -72,29 +74,55 @@ def run(cfg: ExperimentConfig, out: Path, rt: Runtime = Runtime(),
 
 
 def _run_all(cfg: ExperimentConfig, out: Path, rt: Runtime, on_saved, force: bool) -> Path:
-    if rt.threads:
-        import torch
-
-        torch.set_num_threads(rt.threads)
+    _limit_threads(rt.threads)
     # rank 0 checks the input, opens the run and makes the data and the stand-in; the others then read them
     if distributed.is_main():
         run_, world = open_world(cfg, out, rt, force=force)
     distributed.barrier()
     if not distributed.is_main():
         run_, world = read_world(cfg, out, rt)
-    for setting in cfg.settings:
-        for seed in cfg.seeds:
-            run_chain(Chain(cfg, world, run_, rt, setting, seed, on_saved))
-            distributed.on_main(write_summary, run_)
+    tasks = [(setting, seed) for setting in cfg.settings for seed in cfg.seeds]
+    workers = min(rt.workers, len(tasks)) if not distributed.active() and on_saved is None else 1
+    if workers > 1:
+        from collapse.llm.parallel import run_chains
+
+        run_chains(cfg, out, rt, run_, tasks, workers)
+        return out / SUMMARY_JSON
+    for setting, seed in tasks:
+        run_chain(Chain(cfg, world, run_, rt, setting, seed, on_saved))
+        distributed.on_main(write_summary, run_)
     return out / SUMMARY_JSON
 
 
+def _limit_threads(threads: int) -> None:
+    """``threads`` torch threads (0: torch's default); numpy's BLAS on one thread when torch has one.
+
+    The matrices here are small: a second BLAS thread gains little and, on a machine shared with
+    other work, loses much (its threads spin waiting for a core).
+    """
+    if not threads:
+        return
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn's dependency; without it numpy keeps its own threads
+        return
+    threadpool_limits(threads, user_api="blas")
+
+
 def run_quick(out_dir: Path, seed: int = 0, *, device: str = "cpu", progress: bool = False,
-              force: bool = False) -> Path:
+              force: bool = False, workers: int = 0) -> Path:
     """The ``quick`` preset (both settings and the ablation, 6 generations, seeds ``seed``, ``seed+1``).
 
     Resumable: call it again on the same ``out_dir`` to continue. Returns the
     path of ``llm_summary.json``; ``collapse figures llm --out out_dir`` draws it.
+    ``workers``: processes running chains side by side (0: one per CPU core, at most 2).
     """
+    import os
+
     cfg = preset("quick", seeds=(int(seed), int(seed) + 1))
-    return run(cfg, Path(out_dir), Runtime(device=device, progress=progress, threads=1), force=force)
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    return run(cfg, Path(out_dir), Runtime(device=device, progress=progress, threads=1, workers=workers),
+               force=force)

@@ -50,6 +50,46 @@ __all__ = [
 ]
 
 
+#: filtered state probabilities below this are set to 0: they cannot change any result at double precision,
+#: and left alone they decay into subnormal numbers, on which the products run many times slower
+FLUSH = 1e-250
+
+
+class _Chain:
+    """The language's transition and emission matrices, dense and sparse (most of their entries are 0)."""
+
+    def __init__(self, lang: HiddenMarkovLanguage):
+        import scipy.sparse as sp
+
+        self.T, self.E = lang.transition, lang.emission
+        self.Et = np.ascontiguousarray(self.E.T)  # (V, S): the likelihood of one token in every state is a row
+        self.Ts, self.Es = sp.csr_matrix(self.T.T), sp.csr_matrix(self.E.T)  # (S, S) and (V, S): row-major products
+        self.stationary = lang.stationary()
+
+    def step(self, prior: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """``prior @ T``, shape (n, S)."""
+        return np.asarray(self.Ts @ prior.T).T
+
+    def predict(self, prior: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """``prior @ E``: the next-token distributions, shape (n, V)."""
+        return np.ascontiguousarray(np.asarray(self.Es @ prior.T).T)
+
+    def observe(self, prior: npt.NDArray[np.float64], tokens: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """The state distributions after observing ``tokens`` (shape (n,)) from ``prior`` (n, S), renormalised.
+
+        A token the state gives probability 0 (a special token a model wrote, an impossible
+        sequence) leaves the state at its prior.
+        """
+        post = prior * self.Et[tokens]  # (n, S)
+        norm = post.sum(axis=1, keepdims=True)
+        post = np.where(norm > 0, post / np.where(norm > 0, norm, 1.0), prior)
+        post[post < FLUSH] = 0.0
+        return post
+
+    def start(self, n: int) -> npt.NDArray[np.float64]:
+        return np.array(np.broadcast_to(self.stationary, (n, len(self.stationary))))
+
+
 def forward_predictive(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64]):
     """Yield ``(t, pred)`` for ``t = 1..L-1``: the true next-token distribution before ``x[:, t]``.
 
@@ -63,15 +103,12 @@ def forward_predictive(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64]
     t : int
     pred : ndarray of shape (n, V)
     """
-    T, E = lang.transition, lang.emission
-    prior = np.broadcast_to(lang.stationary(), (len(blocks), T.shape[0]))
+    c = _Chain(lang)
+    prior = c.start(len(blocks))
     for t in range(blocks.shape[1]):
         if t > 0:
-            yield t, prior @ E
-        post = prior * E[:, blocks[:, t]].T  # (n, S)
-        norm = post.sum(axis=1, keepdims=True)
-        post = np.where(norm > 0, post / np.where(norm > 0, norm, 1.0), prior)
-        prior = post @ T
+            yield t, c.predict(prior)
+        prior = c.step(c.observe(prior, blocks[:, t]))
 
 
 def true_token_nll(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -119,9 +156,7 @@ def model_vs_truth(lang: HiddenMarkovLanguage, model, blocks: npt.NDArray[np.int
         with torch.inference_mode():
             logq = next_token_log_probs(model, torch.as_tensor(b, device=device), device)[..., :V]
         logq = logq.double().cpu().numpy()  # (n, L-1, V) ; a model's extra vocabulary rows are never true
-        p = np.stack([pred for _, pred in forward_predictive(lang, b)], axis=1)  # (n, L-1, V)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logp = np.where(p > 0, np.log(p), 0.0)
+        p, logp = _truth_on(lang, b)
         nxt = b[:, 1:, None]
         sums["kl"] += float((p * (logp - logq)).sum())
         sums["true_nll"] -= float(np.take_along_axis(logp, nxt, -1).sum())
@@ -132,16 +167,48 @@ def model_vs_truth(lang: HiddenMarkovLanguage, model, blocks: npt.NDArray[np.int
     return {k: v / count for k, v in sums.items()}
 
 
-def data_coverage(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64], tail_mass: float = 0.1) -> dict:
+_TRUTH_CACHE: dict[tuple, tuple] = {}
+
+
+def _truth_on(lang: HiddenMarkovLanguage, b: npt.NDArray[np.int64]) -> tuple[np.ndarray, np.ndarray]:
+    """``(p, log p)``: the true next-token distributions on the blocks ``b``, shape (n, L-1, V).
+
+    Every generation is scored on the same test blocks: the last few results are kept
+    (keyed by the language and the blocks' bytes), so the forward pass runs once per run.
+    """
+    import hashlib
+
+    key = (id(lang), hashlib.sha1(np.ascontiguousarray(b).tobytes()).hexdigest(), b.shape)
+    hit = _TRUTH_CACHE.get(key)
+    if hit is None or hit[0] is not lang:  # the language is held, so its id cannot be another's
+        p = np.stack([pred for _, pred in forward_predictive(lang, b)], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = np.where(p > 0, np.log(p), 0.0)
+        if len(_TRUTH_CACHE) >= 4:
+            _TRUTH_CACHE.pop(next(iter(_TRUTH_CACHE)))
+        hit = _TRUTH_CACHE[key] = (lang, p, logp)
+    return hit[1], hit[2]
+
+
+def data_coverage(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64], tail_mass: float = 0.1, *,
+                  generation: int | None = None, n_real: int | None = None) -> dict:
     """How much of the true language a training set still holds.
+
+    Parameters
+    ----------
+    generation, n_real : with both, also the discrete chain's prediction for generation
+        ``generation`` of a chain whose real data has ``n_real`` tokens (:func:`chain_loss_probability`)
 
     Returns
     -------
     dict: ``missing_unigram_mass`` / ``missing_bigram_mass`` (true probability of
     the tokens / within-block consecutive pairs absent from the data),
     ``tokens_present`` (count), ``tail_fraction`` (share of the data's tokens in
-    the tail set) against ``tail_fraction_true``, and ``impossible_fraction``
-    (tokens the truth never emits).
+    the tail set) against ``tail_fraction_true``, ``impossible_fraction``
+    (tokens the truth never emits), ``tail_present`` (share of the tail set's tokens that
+    occur in the data: the rare tokens' survival) and, with ``generation`` and ``n_real``,
+    ``tail_present_chain`` and ``missing_unigram_mass_chain``: what the discrete chain
+    (resampling ``n_real`` tokens each generation) predicts for both, in expectation.
     """
     blocks = np.asarray(blocks, dtype=np.int64)
     q, q2 = lang.unigram(), lang.bigram()
@@ -150,18 +217,24 @@ def data_coverage(lang: HiddenMarkovLanguage, blocks: npt.NDArray[np.int64], tai
     valid = flat[(flat >= 0) & (flat < V)]
     seen = np.bincount(valid, minlength=V)[:V] > 0
     a, b = blocks[:, :-1].ravel(), blocks[:, 1:].ravel()
-    ok = (a < V) & (b < V)
+    ok = (a < V) & (b < V) & (a >= 0) & (b >= 0)
     seen2 = np.zeros((V, V), dtype=bool)
     seen2[a[ok], b[ok]] = True
     tail = tail_set(q, tail_mass)
-    return {
+    out = {
         "missing_unigram_mass": float(q[~seen].sum()),
         "missing_bigram_mass": float(q2[~seen2].sum()),
         "tokens_present": int(seen[q > 0].sum()),
         "tail_fraction": float(np.isin(flat, np.flatnonzero(tail)).mean()),
         "tail_fraction_true": float(q[tail].sum()),
         "impossible_fraction": float(1.0 - (q[np.clip(flat, 0, V - 1)] * (flat < V) > 0).mean()),
+        "tail_present": float(seen[tail].mean()) if tail.any() else float("nan"),
     }
+    if generation is not None and n_real is not None:
+        lost = chain_loss_probability(q * n_real, int(generation))
+        out["tail_present_chain"] = float(1.0 - lost[tail].mean()) if tail.any() else float("nan")
+        out["missing_unigram_mass_chain"] = float((q * lost).sum())
+    return out
 
 
 def truth_beam_search(lang: HiddenMarkovLanguage, prompts: npt.NDArray[np.int64], new_tokens: int,
@@ -182,30 +255,27 @@ def truth_beam_search(lang: HiddenMarkovLanguage, prompts: npt.NDArray[np.int64]
     """
     prompts = np.asarray(prompts, dtype=np.int64)
     n, B, V = len(prompts), num_beams, lang.vocab_size
-    T, E = lang.transition, lang.emission
-    prior = np.repeat(_after_prompts(lang, prompts)[:, None], B, axis=1)  # (n, B, S)
+    c = _Chain(lang)
+    prior = np.repeat(_after_prompts(c, prompts), B, axis=0)  # (n*B, S): beam b of prompt i is row i*B + b
     score = np.full((n, B), -np.inf)
     score[:, 0] = 0.0  # one live beam at the start, as in transformers
-    tokens = np.zeros((n, B, 0), dtype=np.int64)
-    rows = np.arange(n)[:, None]
+    tokens = np.zeros((n * B, 0), dtype=np.int64)
+    base = (np.arange(n) * B)[:, None]
     for _ in range(new_tokens):
         with np.errstate(divide="ignore"):
-            cand = score[..., None] + np.log(prior @ E)  # (n, B, V)
-        best = np.argsort(-cand.reshape(n, -1), axis=1, kind="stable")[:, :B]
-        beam, tok = best // V, best % V
-        score = cand.reshape(n, -1)[rows, best]
-        post = prior[rows, beam] * E[:, tok].transpose(1, 2, 0)  # (n, B, S)
-        norm = post.sum(axis=2, keepdims=True)
-        prior = (post / np.where(norm > 0, norm, 1.0)) @ T
-        tokens = np.concatenate([tokens[rows, beam], tok[..., None]], axis=2)
-    return tokens[:, 0]
+            cand = (score[..., None] + np.log(c.predict(prior)).reshape(n, B, V)).reshape(n, B * V)
+        top = np.argpartition(-cand, B - 1, axis=1)[:, :B]
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(cand, top, 1), axis=1, kind="stable"), 1)
+        rows, tok = (base + top // V).ravel(), (top % V).ravel()
+        score = np.take_along_axis(cand, top, 1)
+        prior = c.step(c.observe(prior[rows], tok))
+        tokens = np.concatenate([tokens[rows], tok[:, None]], axis=1)
+    return tokens[::B]
 
 
-def _after_prompts(lang: HiddenMarkovLanguage, prompts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+def _after_prompts(c: _Chain, prompts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """The hidden state's distribution before the first new token, filtered through each prompt, shape (n, S)."""
-    T, E = lang.transition, lang.emission
-    prior = np.broadcast_to(lang.stationary(), (len(prompts), T.shape[0]))
+    prior = c.start(len(prompts))
     for t in range(prompts.shape[1]):
-        post = prior * E[:, prompts[:, t]].T
-        prior = (post / post.sum(axis=1, keepdims=True)) @ T
+        prior = c.step(c.observe(prior, prompts[:, t]))
     return prior

@@ -12,12 +12,13 @@ nothing, so that ``collapse --help`` stays fast.
 - ``max_blocks``: 10^7 blocks per split;
 - ``lr`` in (0, 10], ``min_lr`` in [0, lr], ``weight_decay`` in [0, 10];
 - ``batch_size``, ``gen_batch_size``, bench ``prompts``: 4096 (a batch whose memory estimate does not fit
-  is refused before the run starts); ``threads``: 256.
+  is refused before the run starts); ``threads``: 256; ``workers`` (processes running chains): 64.
 """
 
 from __future__ import annotations
 
-__all__ = ["LIMITS", "MAX_BATCH_SIZE", "MAX_GEN_BATCH", "MAX_LR", "MAX_PROMPTS", "MAX_THREADS", "MAX_WEIGHT_DECAY"]
+__all__ = ["LIMITS", "MAX_BATCH_SIZE", "MAX_GEN_BATCH", "MAX_LR", "MAX_PROMPTS", "MAX_THREADS", "MAX_WEIGHT_DECAY",
+           "MAX_WORKERS"]
 
 LIMITS = {
     "block_size": 2048,
@@ -33,3 +34,4 @@ MAX_BATCH_SIZE = 4096
 MAX_GEN_BATCH = 4096
 MAX_PROMPTS = 4096
 MAX_THREADS = 256
+MAX_WORKERS = 64

@@ -1,10 +1,21 @@
-"""Models: loading by hub id or local directory, the tiny OPT stand-in, checkpoints, seeding, devices.
+"""Models: loading by hub id or local directory, the tiny OPT stand-in, checkpoints, seeding, devices, precision.
+
+Any Hugging Face causal LM loads (:func:`load_pretrained`: ``AutoModelForCausalLM`` and
+``AutoTokenizer``): OPT, GPT-2, GPT-NeoX / Pythia, Llama-style (SmolLM2), Qwen2...; what
+its tokenizer does to each line is probed and recorded (:func:`collapse.llm.data.line_convention`).
+
+Precision: fp32 unless asked (the release trains in fp32). :func:`precision` sets, for the
+code run inside it, the autocast dtype that training, beam search and scoring use
+(:func:`autocast_dtype`); ``bf16`` and ``fp16`` are mixed precision (torch autocast; fp16
+training with a gradient scaler), ``fp32`` none.
 
 Torch seeding lives here (:func:`seed_torch`) and nowhere else.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
 import os
@@ -19,7 +30,12 @@ from collapse.core.validation import InvalidArgument, check_choice, check_memory
 __all__ = [
     "TinyOPT", "hub_reachable", "load_pretrained", "resolve_device", "seed_torch", "save_checkpoint",
     "load_checkpoint", "state_to_cpu", "check_context", "check_model_name", "check_fits", "checkpoint_bytes",
+    "DTYPES", "precision", "autocast_dtype", "check_dtype", "describe_model",
 ]
+
+#: the precisions a run may use (``--dtype``); fp32 is the release's
+DTYPES = ("fp32", "bf16", "fp16")
+_PRECISION: contextvars.ContextVar[str] = contextvars.ContextVar("collapse_llm_precision", default="fp32")
 
 MODEL_EXPECTED = ("'synthetic', a local model folder (holding config.json, as save_pretrained writes it) or a "
                   "Hugging Face hub id (facebook/opt-125m)")
@@ -110,13 +126,43 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def autocast_dtype(device: str):
-    """bf16 on GPUs that support it, else ``None`` (fp32, as the release)."""
+@contextlib.contextmanager
+def precision(dtype: str):
+    """Run the code inside with precision ``dtype`` (one of :data:`DTYPES`): what :func:`autocast_dtype` returns."""
+    check_choice("dtype", dtype, DTYPES)
+    token = _PRECISION.set(dtype)
+    try:
+        yield
+    finally:
+        _PRECISION.reset(token)
+
+
+def current_precision() -> str:
+    """The precision in force (``fp32`` outside any :func:`precision`)."""
+    return _PRECISION.get()
+
+
+def check_dtype(dtype: str, device: str) -> str:
+    """``dtype`` if ``device`` (``cpu`` or ``cuda``, resolved) can run it: fp16 needs a GPU, bf16 one that has it."""
     import torch
 
-    if device == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return None
+    check_choice("dtype", dtype, DTYPES)
+    if dtype == "fp16" and device != "cuda":
+        raise InvalidArgument("dtype", "fp32 or bf16 on the CPU (fp16 mixed precision needs a CUDA GPU)", dtype)
+    if dtype == "bf16" and device == "cuda" and not torch.cuda.is_bf16_supported():
+        raise InvalidArgument("dtype", "fp32 or fp16 (this GPU does not support bf16)", dtype)
+    return dtype
+
+
+def autocast_dtype(device: str):
+    """The autocast dtype of the precision in force (:func:`precision`): ``None`` for fp32 (the default)."""
+    import torch
+
+    dtype = _PRECISION.get()
+    if dtype == "fp32":
+        return None
+    check_dtype(dtype, device)
+    return torch.bfloat16 if dtype == "bf16" else torch.float16
 
 
 def hub_reachable(timeout: float = 3.0) -> bool:
@@ -135,27 +181,36 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
 
 def load_pretrained(model: str) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` from a local directory or a Hugging Face hub id.
+    """``(model, tokenizer)`` from a local directory or a Hugging Face hub id, the weights in fp32.
+
+    Any causal LM that ``AutoModelForCausalLM`` knows (OPT, GPT-2, GPT-NeoX / Pythia, Llama,
+    Qwen2, ...) with the tokenizer ``AutoTokenizer`` finds beside it. The weights are loaded
+    in float32 whatever dtype they were saved in (``facebook/opt-125m`` is stored in fp16, and
+    transformers 5 would otherwise keep that): lower precision is autocast (:func:`precision`),
+    the master weights stay fp32, as the release's.
 
     A local directory is read with ``local_files_only``; a hub id is tried in the
     local cache first and downloaded only if the hub is reachable, so that an
     unknown id offline fails at once with a clear message instead of retrying.
+    The pair is checked to fit together (:func:`_check_pair`).
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     check_model_name(model)
     quiet_transformers()
+    kw = _fp32()
     path = Path(model).expanduser()
     if path.is_dir():
         try:
-            return (AutoModelForCausalLM.from_pretrained(path, local_files_only=True),
+            pair = (AutoModelForCausalLM.from_pretrained(path, local_files_only=True, **kw),
                     AutoTokenizer.from_pretrained(path, local_files_only=True))
         except Exception as exc:  # noqa: BLE001 -- any unreadable folder (bad JSON, weights, tokenizer) is bad input
             raise InvalidArgument("model", "a folder holding a causal LM and its tokenizer saved by save_pretrained",
                                   f"{model} ({type(exc).__name__}: {_first_line(exc)[:200]})") from None
+        return _check_pair(model, *pair)
     try:
-        return (AutoModelForCausalLM.from_pretrained(model, local_files_only=True),
-                AutoTokenizer.from_pretrained(model, local_files_only=True))
+        return _check_pair(model, AutoModelForCausalLM.from_pretrained(model, local_files_only=True, **kw),
+                           AutoTokenizer.from_pretrained(model, local_files_only=True))
     except (OSError, ValueError):
         pass
     if not hub_reachable():
@@ -164,10 +219,43 @@ def load_pretrained(model: str) -> tuple[Any, Any]:
             "Hugging Face hub cannot be reached from here (HF_HUB_OFFLINE is set, or no network)",
             f"{model} (not in the local cache)")
     try:
-        return AutoModelForCausalLM.from_pretrained(model), AutoTokenizer.from_pretrained(model)
+        pair = AutoModelForCausalLM.from_pretrained(model, **kw), AutoTokenizer.from_pretrained(model)
     except Exception as exc:  # noqa: BLE001 -- an unknown id, a gated one, a non-causal model: bad input
         raise InvalidArgument("model", "a causal LM id on the Hugging Face hub",
                               f"{model} ({type(exc).__name__}: {_first_line(exc)[:200]})") from None
+    return _check_pair(model, *pair)
+
+
+def _fp32() -> dict[str, Any]:
+    """``from_pretrained``'s keyword for float32 weights (``dtype`` from transformers 5, ``torch_dtype`` before)."""
+    import torch
+    import transformers
+
+    major = int(transformers.__version__.split(".")[0])
+    return {"dtype" if major >= 5 else "torch_dtype": torch.float32}
+
+
+def _check_pair(name: str, model, tokenizer) -> tuple[Any, Any]:
+    """Refuse a model and tokenizer that do not fit: ids beyond the embedding, an end token it cannot write."""
+    rows = model.get_input_embeddings().num_embeddings
+    if len(tokenizer) > rows:
+        raise InvalidArgument("model", "a tokenizer whose ids the model can embed",
+                              f"{name} ({len(tokenizer)} tokens in the tokenizer, {rows} embedding rows)")
+    eos = model.config.eos_token_id
+    for e in (eos if isinstance(eos, (list, tuple)) else [eos]):
+        if e is not None and not 0 <= int(e) < rows:
+            raise InvalidArgument("model", "a config whose eos_token_id is a token of the model",
+                                  f"{name} (eos_token_id {e}, vocabulary of {rows})")
+    return model, tokenizer
+
+
+def describe_model(model) -> str:
+    """One line: architecture, size, context, as recorded in a run's notes."""
+    c = model.config
+    n = sum(p.numel() for p in model.parameters())
+    ctx = getattr(c, "max_position_embeddings", None)
+    return (f"{type(model).__name__} (model_type {getattr(c, 'model_type', '?')}), {n:,} parameters, vocabulary "
+            f"{model.get_input_embeddings().num_embeddings}" + (f", context {ctx}" if ctx else ""))
 
 
 def quiet_transformers() -> None:

@@ -1,13 +1,20 @@
 """Fine-tuning one generation: AdamW, cosine schedule, best-validation checkpoint selection.
 
 Protocol (official-protocol.md, "Training"): AdamW, lr 2e-5, default weight
-decay, cosine annealing to 1e-6, fp32, batch 128; the checkpoint with the
+decay, cosine annealing per epoch to 1e-6, fp32, batch 128; the checkpoint with the
 lowest mean validation loss over the epochs is the generation's model.
+
+The schedule is the closed form of torch's ``CosineAnnealingLR(T_max=epochs,
+eta_min=min_lr)`` stepped once per epoch, as the release: epoch ``e`` (0-based) of ``E``
+runs at ``min_lr + (lr - min_lr) * (1 + cos(pi * e / E)) / 2`` (:func:`cosine_lr`), set
+directly rather than by the scheduler's recursion, so it holds to rounding. ``schedule='step'``
+anneals over the ``E * steps`` optimiser steps instead.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -16,7 +23,7 @@ import numpy.typing as npt
 from collapse.core.validation import InvalidArgument, check_choice, check_finite_real, check_int
 from collapse.llm.limits import MAX_BATCH_SIZE, MAX_LR, MAX_WEIGHT_DECAY
 
-__all__ = ["MAX_BATCH_SIZE", "MAX_LR", "MAX_WEIGHT_DECAY", "TrainConfig", "fine_tune"]
+__all__ = ["MAX_BATCH_SIZE", "MAX_LR", "MAX_WEIGHT_DECAY", "TrainConfig", "cosine_lr", "fine_tune"]
 
 
 def _real_in(name: str, value, low: float, high: float, *, low_open: bool = False, what: str = "") -> float:
@@ -29,7 +36,8 @@ def _real_in(name: str, value, low: float, high: float, *, low_open: bool = Fals
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser and schedule; ``schedule='epoch'`` anneals once per epoch (as the release), 'step' per batch."""
+    """Optimiser, schedule and precision; ``schedule='epoch'`` anneals once per epoch (as the release), 'step' per
+    batch; ``dtype`` fp32 (the release), or bf16 / fp16 mixed precision (:func:`collapse.llm.model.precision`)."""
 
     epochs: int = 5
     lr: float = 2e-5
@@ -37,6 +45,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     batch_size: int = 128
     schedule: str = "epoch"
+    dtype: str = "fp32"
 
     def __post_init__(self):
         check_int("epochs", self.epochs, minimum=1, maximum=10_000)
@@ -46,6 +55,12 @@ class TrainConfig:
         _real_in("weight_decay", self.weight_decay, 0.0, MAX_WEIGHT_DECAY)
         check_int("batch_size", self.batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
         check_choice("schedule", self.schedule, ("epoch", "step"))
+        check_choice("dtype", self.dtype, ("fp32", "bf16", "fp16"))
+
+
+def cosine_lr(lr: float, min_lr: float, t: int, total: int) -> float:
+    """The cosine-annealed rate at step ``t`` of ``total`` (``t = 0``: ``lr``; ``t = total``: ``min_lr``)."""
+    return min_lr + (lr - min_lr) * (1.0 + math.cos(math.pi * t / total)) / 2.0
 
 
 def fine_tune(
@@ -69,20 +84,25 @@ def fine_tune(
     """
     from tqdm.auto import tqdm
 
-    from collapse.llm.model import state_to_cpu
+    from collapse.llm.model import precision, state_to_cpu
 
-    t = _Trainer.start(model, train_blocks, cfg, seed, device, data_parallel)
-    history = {"train_loss": [], "valid_loss": [], "lr": []}
-    best, best_loss = None, float("inf")
-    for epoch in tqdm(range(cfg.epochs), desc="epochs", leave=False, disable=not progress):
-        losses = t.epoch()
-        history["lr"].append(t.end_epoch())
-        valid = _valid_loss(model, valid_blocks, device, eval_batch_size, data_parallel)
-        history["train_loss"].append(float(np.mean(losses)))
-        history["valid_loss"].append(valid)
-        if valid < best_loss:  # keep the best epoch's weights (on the CPU, off the training device)
-            best, best_loss = state_to_cpu(model), valid
-            history["best_epoch"] = epoch
+    with precision(cfg.dtype):
+        t = _Trainer.start(model, train_blocks, cfg, seed, device, data_parallel)
+        history: dict[str, Any] = {"train_loss": [], "valid_loss": [], "lr": [], "dtype": cfg.dtype}
+        best, best_loss = None, float("inf")
+        bar = tqdm(total=cfg.epochs * t.n_steps, desc="training", unit="step", leave=False, disable=not progress)
+        for epoch in range(cfg.epochs):
+            history["lr"].append(t.lr_now())  # the epoch's (its first step's, with schedule='step')
+            losses = t.epoch(bar)
+            valid = _valid_loss(model, valid_blocks, device, eval_batch_size, data_parallel)
+            history["train_loss"].append(float(np.mean(losses)))
+            history["valid_loss"].append(valid)
+            bar.set_postfix(epoch=epoch + 1, valid_loss=f"{valid:.3f}")
+            if valid < best_loss:  # keep the best epoch's weights (on the CPU, off the training device)
+                best, best_loss = state_to_cpu(model), valid
+                history["best_epoch"] = epoch
+            t.end_epoch()
+        bar.close()
     if best is None:
         raise FloatingPointError(f"fine-tuning diverged: validation loss {history['valid_loss']} in every epoch; "
                                  f"lower the learning rate (now {cfg.lr:g}) or use more data")
@@ -100,11 +120,13 @@ class _Trainer:
     data: Any  # the training blocks as a tensor
     gen: Any  # torch.Generator of the batch order
     opt: Any
-    sched: Any
+    scaler: Any  # torch.amp.GradScaler for fp16, else None
     cfg: TrainConfig
     device: str
     dtype: Any  # autocast dtype, None for fp32
     world: int  # ranks taking part (1: one process)
+    n_steps: int  # optimiser steps per epoch
+    t: int = 0  # schedule position: epochs done ('epoch') or steps done ('step')
 
     @classmethod
     def start(cls, model, train_blocks, cfg: TrainConfig, seed: int, device: str, data_parallel: bool) -> _Trainer:
@@ -117,18 +139,23 @@ class _Trainer:
         gen = torch.Generator().manual_seed(int(seed) % (2**63))
         data = torch.as_tensor(train_blocks)
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        t_max = cfg.epochs if cfg.schedule == "epoch" else cfg.epochs * cls.steps(len(data), cfg)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t_max, eta_min=cfg.min_lr)
+        dtype = autocast_dtype(device)
+        scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
         net = distributed.wrap(model, device) if data_parallel else model
         world = distributed.world_size() if data_parallel else 1
-        return cls(model, net, data, gen, opt, sched, cfg, device, autocast_dtype(device), world)
+        return cls(model, net, data, gen, opt, scaler, cfg, device, dtype, world, cls.steps(len(data), cfg))
 
     @staticmethod
     def steps(n: int, cfg: TrainConfig) -> int:
         """Batches per epoch (the last one may be short)."""
         return -(-n // cfg.batch_size)
 
-    def epoch(self) -> list[float]:
+    def _set_lr(self) -> None:
+        total = self.cfg.epochs * (1 if self.cfg.schedule == "epoch" else self.n_steps)
+        for group in self.opt.param_groups:
+            group["lr"] = cosine_lr(self.cfg.lr, self.cfg.min_lr, self.t, total)
+
+    def epoch(self, bar=None) -> list[float]:
         """One pass over the data in a new random order; the batches' mean losses (over all ranks)."""
         import torch
 
@@ -137,15 +164,23 @@ class _Trainer:
         self.model.train()
         order = torch.randperm(len(self.data), generator=self.gen)
         bs = self.cfg.batch_size
-        losses = [self.step(order[k * bs:(k + 1) * bs]) for k in range(self.steps(len(self.data), self.cfg))]
+        losses = []
+        for k in range(self.n_steps):
+            losses.append(self.step(order[k * bs:(k + 1) * bs]))
+            if bar is not None:
+                bar.update(1)
         return distributed.all_sum(losses) if self.world > 1 else losses
 
-    def end_epoch(self) -> float:
-        """The learning rate the epoch ran at; then the per-epoch schedule moves on."""
-        lr = self.opt.param_groups[0]["lr"]
+    def lr_now(self) -> float:
+        """The rate of the next optimiser step."""
+        self._set_lr()
+        return self.opt.param_groups[0]["lr"]
+
+    def end_epoch(self) -> None:
+        """The per-epoch schedule moves on."""
         if self.cfg.schedule == "epoch":
-            self.sched.step()
-        return lr
+            self.t += 1
+            self._set_lr()
 
     def step(self, rows) -> float:
         """One optimiser step on the batch ``rows``; this rank's share of the batch's mean loss."""
@@ -153,16 +188,24 @@ class _Trainer:
 
         from collapse.llm import distributed
 
+        if self.cfg.schedule == "step":
+            self._set_lr()
         dtype = self.dtype
         x, weight = _local_rows(self.data, rows, self.world, distributed.batch_shard(len(rows)))
         x = x.to(self.device)
         with torch.autocast(device_type=self.device, dtype=dtype, enabled=dtype is not None):
             loss = self.net(input_ids=x, labels=x).loss
         self.opt.zero_grad(set_to_none=True)
-        (loss * weight if weight != 1.0 else loss).backward()
-        self.opt.step()
+        scaled = loss * weight if weight != 1.0 else loss
+        if self.scaler is None:
+            scaled.backward()
+            self.opt.step()
+        else:
+            self.scaler.scale(scaled).backward()
+            self.scaler.step(self.opt)
+            self.scaler.update()
         if self.cfg.schedule == "step":
-            self.sched.step()
+            self.t += 1
         return loss.item() * weight / self.world  # summed over ranks: the batch's mean loss
 
 

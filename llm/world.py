@@ -55,6 +55,7 @@ class Runtime:
     eval_batch_size: int = 64
     progress: bool = True
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
+    workers: int = 1  # processes running chains side by side (one process: 1); never under torchrun
 
 
 @dataclasses.dataclass
@@ -102,9 +103,12 @@ def open_world(cfg: ExperimentConfig, out: Path, rt: Runtime, *, force: bool = F
     return run, _on_device(world, rt)
 
 
-def read_world(cfg: ExperimentConfig, out: Path, rt: Runtime) -> tuple[Run, World]:
-    """Any other rank, after rank 0's :func:`open_world`: its results read back; no lock taken, nothing written."""
-    run = Run(Path(out), NAME, as_json(cfg))  # a reading view: writes go through rank 0 only
+def read_world(cfg: ExperimentConfig, out: Path, rt: Runtime, run: Run | None = None) -> tuple[Run, World]:
+    """Any other rank, after rank 0's :func:`open_world`: its results read back; no lock taken, nothing written.
+
+    ``run``: the view of the folder to return (default: a reading view, whose writes go through rank 0 only).
+    """
+    run = Run(Path(out), NAME, as_json(cfg)) if run is None else run
     draft = _draft(cfg, False, rt)
     blocks = _read_blocks(run)
     if cfg.model == "synthetic":
@@ -239,14 +243,14 @@ def _draft_real(cfg: ExperimentConfig, fresh: bool, rt: Runtime) -> _Draft:
 
 
 def _real_blocks(cfg: ExperimentConfig, draft: _Draft) -> None:
-    from collapse.llm.data import SPLITS, load_corpus, tokenize_lines
+    from collapse.llm.data import SPLITS, data_note, load_corpus, tokenize_lines
 
     corpus = load_corpus(cfg.data)
     blocks = {}
     for s in SPLITS:
         where = f"the {s} split of {corpus.files[s]}" if s in corpus.files else f"the {s} split of {cfg.data}"
         blocks[s] = _blocks_of(tokenize_lines(draft.tokenizer, corpus.split(s)), cfg, s, "data", where)
-    draft.note = corpus.note
+    draft.note = data_note(corpus, draft.tokenizer)  # the variant and the tokenizer's line convention
     draft.blocks = _checked_blocks(cfg, blocks)
 
 
@@ -268,8 +272,10 @@ def _streams(cfg: ExperimentConfig) -> list[np.random.SeedSequence]:
 
 def _shape(cfg: ExperimentConfig) -> dict[str, Any]:
     syn = cfg.synthetic
-    return dict(n_words=syn.n_words, n_states=syn.n_states, n_topics=syn.n_topics, topic_tilt=syn.topic_tilt,
-                zipf_exponent=syn.zipf_exponent, mean_line_words=syn.mean_line_words, topic_switch=syn.topic_switch)
+    return dict(n_words=syn.n_words, n_topics=syn.n_topics, n_sentence_types=syn.n_sentence_types,
+                mean_sentence_words=syn.mean_sentence_words, topic_tilt=syn.topic_tilt,
+                zipf_exponent=syn.zipf_exponent, skip=syn.skip, topic_switch=syn.topic_switch,
+                type_order=syn.type_order, line_break=syn.line_break)
 
 
 def _draft_synthetic(cfg: ExperimentConfig, fresh: bool, rt: Runtime) -> _Draft:
@@ -321,10 +327,12 @@ def _make_synthetic(cfg: ExperimentConfig, draft: _Draft, run: Run, rt: Runtime)
 
 def _truth_beam(cfg: ExperimentConfig, lang, train: np.ndarray, run: Run) -> None:
     """What a perfect generation-0 model would write under the protocol's beam search (no penalty)."""
+    from collapse.llm.evaluate import diversity
     from collapse.llm.groundtruth import data_coverage, truth_beam_search
 
     blocks = truth_beam_search(lang, train, cfg.new_tokens, cfg.num_beams)
-    run.save_npz(TRUTH_BEAM, metadata(cfg, coverage=data_coverage(lang, blocks)), blocks=blocks)
+    run.save_npz(TRUTH_BEAM, metadata(cfg, coverage=data_coverage(lang, blocks), diversity=diversity(blocks),
+                                      real_diversity=diversity(train)), blocks=blocks)
 
 
 def _pretrain_blocks(cfg: ExperimentConfig, draft: _Draft) -> np.ndarray:

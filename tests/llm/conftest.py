@@ -16,7 +16,7 @@ TINY_ARCH = TinyOPT(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, 
 
 
 def tiny_config(**overrides):
-    syn = SyntheticConfig(n_words=40, n_states=3, n_topics=2, train_tokens=16 * 24, valid_tokens=16 * 8,
+    syn = SyntheticConfig(n_words=40, n_sentence_types=3, n_topics=2, train_tokens=16 * 24, valid_tokens=16 * 8,
                           test_tokens=16 * 8, pretrain_tokens=3000, pretrain_epochs=1, arch=TINY_ARCH)
     base = dict(block_size=16, new_tokens=16, num_beams=2, batch_size=8, generations=2, seeds=(0,),
                 n_examples=2, settings=PAPER_SETTINGS[:2], synthetic=syn)
@@ -29,7 +29,7 @@ def tiny_lm():
     """A randomly initialised 1-layer OPT and its word-level tokenizer over 40 words."""
     from collapse.llm.synthetic import build_tokenizer, make_language
 
-    lang = make_language(np.random.default_rng(0), n_words=40, n_states=3, n_topics=2)
+    lang = make_language(np.random.default_rng(0), n_words=40, n_sentence_types=3, n_topics=2)
     tok = build_tokenizer(lang.words)
     model = TINY_ARCH.build(len(tok), seed=0).eval()
     return model, tok, lang

@@ -82,7 +82,7 @@ def test_local_wikitext_single_file_is_split(shared_dir, tiny_lm):
 
 
 def test_sampled_text_has_the_true_unigram_frequencies():
-    lang = make_language(np.random.default_rng(0), n_words=30, n_states=3, n_topics=1)
+    lang = make_language(np.random.default_rng(0), n_words=30, n_sentence_types=3, n_topics=1)
     n = 200_000
     stream = lang.sample_stream(n, np.random.default_rng(1))
     q = lang.unigram()
@@ -109,9 +109,10 @@ def _brute_force_probability(lang: HiddenMarkovLanguage, x, prior):
 def test_forward_algorithm_matches_brute_force():
     from collapse.llm.groundtruth import true_token_nll
 
-    lang = make_language(np.random.default_rng(5), n_words=4, n_states=2, n_topics=1)
+    lang = make_language(np.random.default_rng(5), n_words=5, n_sentence_types=1, n_topics=1, mean_sentence_words=2)
     mu = lang.stationary()
-    blocks = np.array([[NL_ID, 5, 6, 5], [7, 8, NL_ID, 6]])
+    stream = lang.sample_stream(400, np.random.default_rng(0))
+    blocks = np.array([stream[:4], stream[101:105], stream[203:207]])  # possible text, lines crossed
     nll = true_token_nll(lang, blocks)
     for row, x in zip(nll, blocks):
         joint = [_brute_force_probability(lang, x[: t + 1], mu) for t in range(len(x))]
@@ -119,7 +120,7 @@ def test_forward_algorithm_matches_brute_force():
 
 
 def test_bigram_marginalises_to_unigram():
-    lang = make_language(np.random.default_rng(2), n_words=20, n_states=3, n_topics=2)
+    lang = make_language(np.random.default_rng(2), n_words=20, n_sentence_types=3, n_topics=2)
     b = lang.bigram()
     np.testing.assert_allclose(b.sum(axis=1), lang.unigram(), atol=1e-12)
     np.testing.assert_allclose(b.sum(axis=0), lang.unigram(), atol=1e-12)
@@ -151,11 +152,11 @@ def test_mixing_property(n, fraction, seed):
 
 
 @pytest.mark.parametrize("kw, name", [
-    (dict(n_words=3, n_states=5), "n_words"),
-    (dict(mean_line_words=1.0), "mean_line_words"),
+    (dict(n_words=3, n_sentence_types=5), "n_words"),
+    (dict(mean_sentence_words=1.0), "mean_sentence_words"),
     (dict(zipf_exponent=0.0), "zipf_exponent"),
     (dict(n_topics=0), "n_topics"),
-], ids=["fewer-words-than-classes", "lines-of-one-word", "flat-zipf", "no-topics"])
+], ids=["fewer-words-than-slots", "sentences-of-one-word", "flat-zipf", "no-topics"])
 def test_language_bad_input(kw, name):
     with pytest.raises(InvalidArgument) as err:
         make_language(np.random.default_rng(0), **kw)

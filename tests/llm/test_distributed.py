@@ -3,8 +3,12 @@
 Both runs are ``tests/llm/distributed_run.py`` (the tiny experiment without dropout,
 one torch thread) in subprocesses, so they differ only in the world size. Weights
 differ by float reduction order (gradients summed per rank, then averaged), which
-moves metrics by about 1e-8 relative here; the tolerance RTOL leaves three orders
-of margin. Beam search on those weights writes the same tokens, asserted exactly.
+moves generation 0's metrics by about 1e-8 relative. Later generations move more:
+the attention's key bias has no true gradient (a softmax ignores a shift common to
+all scores), AdamW turns its float noise into full-size steps, and the shift it
+grows costs float32 softmax precision; on generation 1 that is about 5e-5 relative
+(the stand-in of issue 13), and RTOL leaves a factor of 10. Beam search on those
+weights writes the same tokens, asserted exactly.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ if not (torch.distributed.is_available() and torch.distributed.is_gloo_available
     pytest.skip("torch.distributed with the gloo backend is not available", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-RTOL = 1e-5
+RTOL = 5e-4
 
 
 def _free_port() -> int:
@@ -92,8 +96,9 @@ def _assert_same_results(a: Path, b: Path) -> None:
                     # its gradient is exactly zero (softmax ignores a shift shared by all keys), so AdamW's
                     # normalised step turns float noise into lr-sized moves that no output can see
                     continue
-                # absolute tolerance: near-zero weights have no meaningful relative error (seen: <= 1e-6)
-                np.testing.assert_allclose(x[k], y[k], rtol=1e-4, atol=1e-5, err_msg=f"{f}:{k}")
+                # absolute tolerance: near-zero weights have no meaningful relative error (seen: <= 1e-6 at
+                # generation 0, <= 5e-5 at generation 1: see the module's docstring)
+                np.testing.assert_allclose(x[k], y[k], rtol=1e-3, atol=5e-4, err_msg=f"{f}:{k}")
     rows_a, rows_b = read_json(a / "llm_summary.json")["rows"], read_json(b / "llm_summary.json")["rows"]
     assert len(rows_a) == len(rows_b)
     for ra, rb in zip(rows_a, rows_b):

@@ -250,3 +250,57 @@ def test_run_quick_runs_the_quick_preset_in_the_given_directory(monkeypatch, tmp
     ex.run_quick(tmp_path, seed=7, force=True)
     assert seen["force"] is True  # reproduce --force reaches the llm run
     assert seen["cfg"].generations == ex.preset("quick").generations
+
+
+@pytest.fixture(scope="module")
+def parallel_run(tmp_path_factory):
+    """The tiny experiment with a sampling decoding besides setting 1, its chains in two processes."""
+    from collapse.llm.config import PAPER_SETTINGS, decoding_settings
+
+    cfg = tiny_config(settings=(PAPER_SETTINGS[0],) + decoding_settings(["topp0.9"], 2))
+    out = tmp_path_factory.mktemp("llm-parallel")
+    run(cfg, out, Runtime(progress=False, workers=2, threads=1))
+    return cfg, out
+
+
+def _same_chain(a, b, setting, generations):
+    for g in range(generations):
+        d, e = a / "runs" / setting / "seed0" / f"gen{g:02d}", b / "runs" / setting / "seed0" / f"gen{g:02d}"
+        for f in ("train.npz", "scores.npz"):
+            x, y = load_npz(d / f)[1], load_npz(e / f)[1]
+            for k in x:
+                np.testing.assert_allclose(x[k], y[k], rtol=1e-6, err_msg=f"{setting}/gen{g}/{f}:{k}")
+        assert read_json(d / "metrics.json")["test"] == pytest.approx(read_json(e / "metrics.json")["test"])
+
+
+def test_chains_in_two_processes_give_the_one_process_results(tiny_run, parallel_run):
+    """Setting 1 run beside another in two worker processes is the chain of the one-process run; the parent
+    recorded every file's digest in run.json."""
+    cfg, serial = tiny_run
+    pcfg, out = parallel_run
+    _same_chain(serial, out, "no-data-kept", cfg.generations)
+    digests = read_json(out / "run.json")["runs"]["llm"]["digests"]
+    for s in pcfg.settings:
+        for g in range(pcfg.generations):
+            assert f"runs/{s.name}/seed0/gen{g:02d}/metrics.json" in digests
+    _, rows = load_summary(out)
+    assert {r["decoding"] for r in rows} == {"beam2", "topp0.9"} and len(rows) == 2 * pcfg.generations
+
+
+def test_a_killed_sampling_chain_resumes_to_the_same_draws(parallel_run, tmp_path):
+    """Sampling draws its uniforms from the generation's stream: a resumed chain writes the same data."""
+    pcfg, full = parallel_run
+    cfg = dataclasses.replace(pcfg, settings=pcfg.settings[1:])
+    out = tmp_path / "resumed"
+
+    def kill(path):
+        if (path.parent.name, path.name) == ("gen00", "metrics.json"):
+            raise Killed
+
+    with pytest.raises(Killed):
+        run(cfg, out, QUIET, on_saved=kill)
+    run(cfg, out, QUIET)
+    _same_chain(full, out, cfg.settings[0].name, cfg.generations)
+    np.testing.assert_array_equal(
+        load_npz(out / "runs" / cfg.settings[0].name / "seed0" / "gen00" / "generated.npz")[1]["blocks"],
+        load_npz(full / "runs" / cfg.settings[0].name / "seed0" / "gen00" / "generated.npz")[1]["blocks"])

@@ -134,3 +134,24 @@ def test_stand_in_runs_say_so_in_the_figure_titles(tmp_path):
     Run.open(tmp_path / "opt", "llm", {"model": "facebook/opt-125m", "data": "wikitext"})
     assert _what(tmp_path / "syn") == "synthetic stand-in for OPT-125m / WikiText-2"
     assert _what(tmp_path / "opt") == "facebook/opt-125m on wikitext"
+
+
+def test_quick_projection_adds_up_the_parts_of_a_generation():
+    """bench llm's 'where the time goes': each chain is its generations' parts; the workers share the chains."""
+    from collapse.llm.bench import _project_quick
+    from collapse.llm.config import preset
+
+    cfg = preset("quick")
+    parts = {"train, one epoch": 1.0, "validation pass": 0.0, "beam search (5-way), every training block": 3.0,
+             "beam search with penalty 2.0": 4.0, "scoring: test split + training data under generation 0": 0.5,
+             "ground truth: KL and tail mass on the test split": 0.25,
+             "ground truth: true NLL and coverage of the training data": 0.25, "language and blocks": 1.0,
+             "world: beam search on the true model": 2.0, "world: pretraining the stand-in (projected)": 7.0}
+    p = _project_quick(cfg, parts, workers=2)
+    G, seeds = cfg.generations, len(cfg.seeds)
+    assert p["world"] == 10.0
+    assert p["chains of no-data-kept"] == seeds * (G * (5 + 1.0) + (G - 1) * 3.0)
+    assert p["chains of 10pct-kept"] == seeds * (G * (10 + 1.0) + (G - 1) * 3.0)
+    assert p["chains of repetition-penalty"] == seeds * (G * (5 + 1.0) + (G - 1) * 4.0)
+    chains = sum(v for k, v in p.items() if k.startswith("chains"))
+    assert p["run, one process"] == 10.0 + chains and p["run, 2 processes"] == 10.0 + chains / 2

@@ -54,7 +54,7 @@ def test_tail_set_holds_the_rarest_tokens_up_to_the_mass():
 
 
 def test_coverage_of_the_whole_vocabulary_and_of_one_token():
-    lang = make_language(np.random.default_rng(0), n_words=10, n_states=2, n_topics=1)
+    lang = make_language(np.random.default_rng(0), n_words=10, n_sentence_types=2, n_topics=1)
     V = lang.vocab_size
     every = np.array([np.arange(V), np.roll(np.arange(V), 1)])
     c = data_coverage(lang, every)
@@ -78,7 +78,7 @@ def test_loss_by_frequency_bins():
 def test_truth_beam_search_with_one_beam_is_greedy_on_the_true_distribution():
     from collapse.llm.groundtruth import forward_predictive, truth_beam_search
 
-    lang = make_language(np.random.default_rng(4), n_words=12, n_states=3, n_topics=2)
+    lang = make_language(np.random.default_rng(4), n_words=12, n_sentence_types=3, n_topics=2)
     prompts = lang.sample_stream(2000, np.random.default_rng(0))[:30].reshape(5, 6)
     out = truth_beam_search(lang, prompts, new_tokens=4, num_beams=1)
     x = prompts.copy()
@@ -91,7 +91,7 @@ def test_truth_beam_search_with_one_beam_is_greedy_on_the_true_distribution():
 def test_truth_beam_search_finds_at_least_as_probable_continuations_as_greedy():
     from collapse.llm.groundtruth import true_token_nll, truth_beam_search
 
-    lang = make_language(np.random.default_rng(4), n_words=12, n_states=3, n_topics=2)
+    lang = make_language(np.random.default_rng(4), n_words=12, n_sentence_types=3, n_topics=2)
     prompts = lang.sample_stream(2000, np.random.default_rng(1))[:48].reshape(8, 6)
     logp = {}
     for beams in (1, 4):
