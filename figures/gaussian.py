@@ -56,10 +56,13 @@ def _errors(arrays, regime: str, m: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _theory(config, regime: str, m: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """The closed-form RMS errors of mean and std (None for the std when data accumulate)."""
+    """The closed-form RMS errors of mean and std (None for the std when data accumulate; both None for
+    the regimes the literal sampler ran, curate:Q, weight:W,K, mix:...)."""
     if regime == "replace":
         return _theory_replace(config.estimator, m, config.generations)
-    return _theory_accumulate(config.estimator, m, config.generations), None
+    if regime == "accumulate":
+        return _theory_accumulate(config.estimator, m, config.generations), None
+    return None, None
 
 
 #: draw chain 0's trace under each sample size's lines (off: 4 jagged traces hide the theory lines)
@@ -95,12 +98,13 @@ def _label_column(axes, regime: str) -> None:
     """Log scales, labels and title of one regime's (mean, std) panels."""
     from collapse.figures.style import label
 
-    what = "data replaced each generation" if regime == "replace" else "all data kept"
+    what = {"replace": "data replaced each generation", "accumulate": "all data kept"}.get(regime, "literal sampler")
     for ax, name in zip(axes, (r"$|\mu_0 - \hat\mu_n|$", r"$|\sigma_0 - \hat\sigma_n|$")):
         label(ax, ylabel=f"{name} (units of $\\sigma_0$)", title=f"{regime}: {what}", xscale="log", yscale="log")
     axes[1].set_xlabel("generation n")
     if regime != "replace":
-        axes[1].text(0.02, 0.02, "no closed form for E[sigma_n] here: a thin line joins the simulated RMS",
+        what = "E[sigma_n]" if regime == "accumulate" else "this regime"
+        axes[1].text(0.02, 0.02, f"no closed form for {what} here: a thin line joins the simulated RMS",
                      transform=axes[1].transAxes, fontsize=7, color="0.3")
 
 

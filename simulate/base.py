@@ -4,6 +4,13 @@ Any object with a ``name`` and these two methods is a family (a structural
 :class:`typing.Protocol`: nothing to inherit or register), and the generic loop
 (:func:`collapse.simulate.loop.run_chain`, :func:`~collapse.simulate.loop.run_generations`)
 runs it under every data regime and sample-size schedule.
+
+Two regimes need a little more, again structurally (optional methods, checked by the loop
+before any work; a family without them is refused with one ``InvalidArgument``):
+
+- ``weight:W,K`` needs :class:`SupportsWeightedFit`: ``fit_weighted(data, weights)``;
+- ``curate:Q`` needs the true density, :class:`SupportsDensity`: ``log_density(params, x)``
+  and ``max_log_density(params)``, evaluated at generation 0's ``params0``.
 """
 
 from __future__ import annotations
@@ -108,6 +115,52 @@ class Family(Protocol[P]):
             What :meth:`fit` accepts.
         """
         ...
+
+
+@runtime_checkable
+class SupportsWeightedFit(Protocol[P]):
+    """A family whose fit takes per-point weights (the ``weight:W,K`` regime).
+
+    ``fit_weighted(data, weights)`` is the weighted version of ``fit``: ``weights`` has shape
+    (n_chains, n_samples), non-negative, each row summing to 1 (:func:`check_weights`). It
+    must equal ``fit(data)`` when every weight is 1 / n_samples (up to rounding), and ignore
+    points of weight 0 (``weight:1,K`` fits the real part only). Examples: the weighted mean;
+    the weighted variance sum_i w_i (x_i - mean)^2, divided by 1 - sum_i w_i^2 for the unbiased
+    estimator (reliability weights); weighted frequencies; weighted EM; weighted least squares.
+    """
+
+    def fit_weighted(self, data: np.ndarray, weights: np.ndarray) -> P:
+        """``data`` (n_chains, n_samples, *event_shape), ``weights`` (n_chains, n_samples) -> params."""
+        ...
+
+
+@runtime_checkable
+class SupportsDensity(Protocol[P]):
+    """A family with a tractable density (the ``curate:Q`` regime's verifier reads the truth's).
+
+    ``log_density(params, x)``: log density (or log pmf) of chain ``c``'s model at its points
+    ``x[c]``; ``x`` (n_chains, n, *event_shape) -> (n_chains, n), ``-inf`` off the support.
+    ``max_log_density(params)``: log max_y of each chain's density, shape (n_chains,). The loop
+    keeps a candidate x with probability exp(Q (log_density(params0, x) - max_log_density(params0))).
+    """
+
+    def log_density(self, params: P, x: np.ndarray) -> np.ndarray:
+        ...
+
+    def max_log_density(self, params: P) -> np.ndarray:
+        ...
+
+
+def check_weights(data: np.ndarray, weights: Any) -> np.ndarray:
+    """``weights`` as a float array of shape data.shape[:2], non-negative, rows summing to 1."""
+    w = np.asarray(weights, dtype=float)
+    if w.shape != tuple(np.shape(data)[:2]) or not np.all(np.isfinite(w)) or np.any(w < 0) \
+            or not np.allclose(w.sum(axis=1), 1.0, rtol=0, atol=1e-9):
+        from collapse.core.validation import InvalidArgument
+
+        raise InvalidArgument("weights", f"non-negative weights of shape {tuple(np.shape(data)[:2])} (n_chains, "
+                              "n_samples), each row summing to 1", w.shape if w.shape != np.shape(data)[:2] else w)
+    return w
 
 
 def as_generator(rng: Any) -> np.random.Generator:

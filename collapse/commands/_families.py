@@ -11,9 +11,12 @@ from pathlib import Path
 from collapse.commands._args import TextArg
 from collapse.commands._options import add, add_option
 
-#: regime names accepted on the command line (mix takes weights: mix:ALPHA,BETA,GAMMA)
-REGIME_HELP = ("data regime: replace (default), accumulate, accumulate-subsample, or "
-               "mix:ALPHA,BETA,GAMMA (the paper's p_{i+1} = alpha p_theta + beta p_i + gamma p_0)")
+#: regime names accepted on the command line (mix, curate and weight take numbers)
+REGIME_HELP = ("data regime: replace (default), accumulate, accumulate-subsample, "
+               "mix:ALPHA,BETA,GAMMA (the paper's p_{i+1} = alpha p_theta + beta p_i + gamma p_0), "
+               "curate:Q (a verifier keeps each model sample x with probability (p_0(x)/max p_0)^Q, "
+               "Q in [0, 1]; Q = 0 is replace) or weight:W,K (M/(1+K) fresh real points and the rest from "
+               "the model, refitted with total weight W in [0, 1] on the real part; K in (0, 10^6])")
 
 
 def _regime(text: str) -> str:
@@ -23,17 +26,50 @@ def _regime(text: str) -> str:
     return str(Regime.parse(text))
 
 
-#: argparse type of --regime: replace, accumulate, accumulate-subsample or mix:ALPHA,BETA,GAMMA
-regime_arg = TextArg("a regime: replace, accumulate, accumulate-subsample or mix:ALPHA,BETA,GAMMA (weights >= 0 "
-                     "summing to 1)", _regime, bad=("fresh", "mix", "mix:1,1,1", "mix:a,b,c", "mix:-1,1,1",
-                                                    "replace:0.5", "mix:nan,0,1"), max_length=200)
+#: argparse type of --regime: replace, accumulate, accumulate-subsample, mix:ALPHA,BETA,GAMMA, curate:Q, weight:W,K
+regime_arg = TextArg("a regime: replace, accumulate, accumulate-subsample, mix:ALPHA,BETA,GAMMA (weights >= 0 "
+                     "summing to 1), curate:Q (Q in [0, 1]) or weight:W,K (W in [0, 1], K in (0, 10^6])", _regime,
+                     bad=("fresh", "mix", "mix:1,1,1", "mix:a,b,c", "mix:-1,1,1", "replace:0.5", "mix:nan,0,1",
+                          "curate", "curate:", "curate:1.5", "curate:-0.1", "curate:nan", "curate:inf",
+                          "curate:0.5,1", "curate:x", "weight", "weight:0.5", "weight:1.5,1", "weight:-0.1,1",
+                          "weight:0.5,0", "weight:0.5,-1", "weight:0.5,1e7", "weight:0.5,inf", "weight:nan,1",
+                          "weight:0.5,1,2", "weight:a,b", "replace:curate"), max_length=200)
+
+
+#: regime kinds a family's run refuses, with the reason (checked when --regime is parsed, before any work)
+REFUSED_REGIMES = {
+    "vae": {"curate": "the VAE has no tractable density of the real data for the verifier",
+            "weight": "the VAE's fit takes no weights"},
+    "regression": {"curate": "its candidates must be independent draws, and the fixed design's rows are not"},
+}
+
+
+def regime_arg_for(name: str) -> TextArg:
+    """:data:`regime_arg`, less the kinds family ``name`` refuses (:data:`REFUSED_REGIMES`)."""
+    refused = REFUSED_REGIMES.get(name)
+    if not refused:
+        return regime_arg
+
+    def check(text: str) -> str:
+        canonical = _regime(text)
+        kind = canonical.partition(":")[0]
+        if kind in refused:
+            raise ValueError(f"{name} refuses {kind}: {refused[kind]}")
+        return canonical
+
+    kinds = ", ".join(k for k in refused)
+    return TextArg(f"{regime_arg.expected}, except {kinds} for {name}", check,
+                   bad=regime_arg.bad + tuple({"curate": "curate:0.5", "weight": "weight:0.5,1"}[k] for k in refused),
+                   max_length=regime_arg.max_length)
 
 
 def add_common(p: argparse.ArgumentParser, *, name: str, generations: int, chains: int | None,
                regime: bool = True) -> None:
     """The options of every ``collapse simulate FAMILY``: regime, generations, chains, run folder, ..."""
     if regime:
-        p.add_argument("--regime", type=regime_arg, default="replace", help=REGIME_HELP)
+        refused = REFUSED_REGIMES.get(name, {})
+        note = f" ({name}: not {' or '.join(refused)})" if refused else ""
+        p.add_argument("--regime", type=regime_arg_for(name), default="replace", help=REGIME_HELP + note)
     add_option(p, "generations", default=generations, minimum=1)
     if chains is not None:
         add(p, "chains", chains=chains)

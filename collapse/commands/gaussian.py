@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from collapse.commands._args import FloatRange, IntRange, TextArg, positive_float
-from collapse.commands._families import add_figure_options, draw, simulate
+from collapse.commands._families import add_figure_options, draw, regime_arg, simulate
 from collapse.commands._options import add, add_option
 
 ESTIMATORS = ("unbiased", "mle")  # mirrors analytic.gaussian.ESTIMATORS without importing sympy
@@ -45,9 +45,11 @@ def _register_simulate(g) -> None:
     p = g.add_parser("gaussian", help="the single-Gaussian experiment (Supplementary Material)")
     add_option(p, "samples", default=[100, 500, 1000, 10000], minimum=2, nargs="+",
                note="several sizes give one set of chains each")
-    p.add_argument("--regime", choices=("replace", "accumulate"), action="append", dest="regimes", default=None,
+    p.add_argument("--regime", type=regime_arg, action="append", dest="regimes", default=None,
                    help="data regime: replace (refit on the last generation's samples) or accumulate (on all data "
-                        "so far); repeat it for both (default both, as the Supplementary Material's figure)")
+                        "so far), exact fast sampler; or curate:Q, weight:W,K, mix:ALPHA,BETA,GAMMA, "
+                        "accumulate-subsample (the literal sampler); repeat it for several (default replace and "
+                        "accumulate, as the Supplementary Material's figure)")
     add_option(p, "generations", default=1000, minimum=1)
     add_option(p, "chains", default=256, minimum=2)
     p.add_argument("--estimator", choices=ESTIMATORS, default="mle",

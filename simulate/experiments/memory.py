@@ -73,6 +73,24 @@ def _pool(kind: str, n_points: float, point_bytes: float, fit_bytes: float,
     return []
 
 
+def _regime_terms(kind: str, n_points: float, point_bytes: float, factors: tuple[tuple[str, str], ...],
+                  what: str) -> list[Term]:
+    """What ``curate`` and ``weight`` hold beside a generation's data (``n_points`` = chains x samples).
+
+    ``curate``: the kept points plus one round of candidates, which the loop bounds by a generation's
+    data (a few more per chain) or :data:`collapse.simulate.loop.CURATE_BATCH_ELEMENTS`, whichever is
+    larger, with each candidate's log-density, uniform, verdict and rank; ``weight``: the weights.
+    """
+    if kind == "curate":
+        from collapse.simulate.loop import CURATE_BATCH_ELEMENTS
+
+        return [Term(n_points * (3 * point_bytes + 6 * _F8) + CURATE_BATCH_ELEMENTS * 2 * _F8, factors,
+                     f"{what}: candidates and kept points (curate)")]
+    if kind == "weight":
+        return [Term(n_points * 2 * _F8, factors, f"{what}: point weights (weight)")]
+    return []
+
+
 def _discrete(c) -> list[Term]:
     C, M, G = c.n_chains, c.samples, c.generations
     K = len(c.p0) if c.p0 is not None else c.n_states
@@ -86,6 +104,7 @@ def _discrete(c) -> list[Term]:
     ]
     terms += _pool(_kind(c.regime), float(C) * M * G, _F8, 2 * _F8, (samples, gens, chains),
                    f"{C} chains x {M} samples x {G} generations of data")
+    terms += _regime_terms(_kind(c.regime), float(C) * M, _F8, (chains, samples), f"{C} chains x {M} samples")
     return terms
 
 
@@ -96,6 +115,7 @@ def _kde(c) -> list[Term]:
              Term(C * G * _F8 * 2.0, (chains, gens), f"{C} chains x {G} generations (mean and variance saved)")]
     terms += _pool(_kind(c.regime), float(C) * M * G, _F8, 3 * _F8, (samples, gens, chains),
                    f"{C} chains x {M} samples x {G} generations of data")
+    terms += _regime_terms(_kind(c.regime), float(C) * M, _F8, (chains, samples), f"{C} chains x {M} samples")
     return terms
 
 
@@ -110,6 +130,7 @@ def _regression(c) -> list[Term]:
              Term(C * (G + 1) * _F8, (chains, gens), f"{C} chains x {G + 1} generations (the risks saved)")]
     terms += _pool(_kind(c.regime), float(C) * n * G, row, row, (samples, gens, chains, dim),
                    f"{C} chains x {n} rows x {G} generations of data")
+    terms += _regime_terms(_kind(c.regime), float(C) * n, row, (chains, samples, dim), f"{C} chains x {n} rows")
     return terms
 
 
@@ -124,6 +145,8 @@ def _gmm(c) -> list[Term]:
              Term(panels, (samples,), f"{len(c.panels)} scatter panels of {N} samples")]
     terms += _pool(_kind(c.regime), float(C) * N * G, d * _F8, per_point, (samples, gens, chains),
                    f"{C} chains x {N} samples x {G} generations of data")
+    # curate evaluates generation 0's mixture (features and K log-densities) at every candidate
+    terms += _regime_terms(_kind(c.regime), float(C) * N, per_point, (chains, samples), f"{C} chains x {N} samples")
     return terms
 
 
@@ -164,11 +187,24 @@ def _vae(c) -> list[Term]:
 
 
 def _single_gaussian(c) -> list[Term]:
+    from collapse.simulate.loop import REGIMES
+
     cells = len(c.regimes) * len(c.sample_sizes)
-    return [Term(cells * c.chains * (c.generations + 1) * _F8 * 2 * 2.0,
-                 (("--chains", "chains"), ("--generations", "generations")),
-                 f"{cells} cells x {c.chains} chains x {c.generations + 1} generations (means and variances "
-                 "saved)")]
+    terms = [Term(cells * c.chains * (c.generations + 1) * _F8 * 2 * 2.0,
+                  (("--chains", "chains"), ("--generations", "generations")),
+                  f"{cells} cells x {c.chains} chains x {c.generations + 1} generations (means and variances "
+                  "saved)")]
+    literal = [r for r in c.regimes if r not in REGIMES]  # cells run by the literal sampler hold their data
+    if literal:
+        M = max(c.sample_sizes)
+        what = f"{c.chains} chains x {M} samples"
+        factors = (("--chains", "chains"), ("--samples", "sample_sizes"))
+        terms.append(Term(float(c.chains) * M * _F8 * 6.0, factors, f"{what} (a generation's data, literal sampler)"))
+        for kind in sorted({_kind(r) for r in literal}):  # the cells run one after another: an upper estimate
+            terms += _regime_terms(kind, float(c.chains) * M, _F8, factors, what)
+            terms += _pool(kind, float(c.chains) * M * c.generations, _F8, 2 * _F8,
+                           factors + (("--generations", "generations"),), f"{what} x {c.generations} generations")
+    return terms
 
 
 def _gaussian_theory(c) -> list[Term]:

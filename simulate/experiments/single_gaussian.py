@@ -16,7 +16,7 @@ import numpy as np
 from collapse.core.runner import Run
 from collapse.core.validation import InvalidArgument, check_choice, check_int, check_schedule
 from collapse.simulate.families.gaussian import ESTIMATORS, GaussianConfig, simulate_gaussian
-from collapse.simulate.loop import REGIMES
+from collapse.simulate.loop import REGIMES, Regime
 
 __all__ = ["SingleGaussianConfig", "run_single_gaussian", "load_single_gaussian"]
 
@@ -35,8 +35,8 @@ class SingleGaussianConfig:
         check_int("generations", self.generations, minimum=1)
         check_int("chains", self.chains, minimum=2)
         check_choice("estimator", self.estimator, ESTIMATORS)
-        for reg in self.regimes:
-            check_choice("regimes[]", reg, REGIMES)
+        # replace and accumulate run the exact fast sampler; any other regime the literal one
+        object.__setattr__(self, "regimes", tuple(str(Regime.parse(reg)) for reg in self.regimes))
         check_int("seed", self.seed, minimum=0)
 
 
@@ -45,7 +45,8 @@ def _key(regime: str, m: int) -> str:
 
 
 def run_single_gaussian(config: SingleGaussianConfig, run: Run, *, progress: bool = False) -> Path:
-    """Simulate every (regime, M) cell with the exact fast sampler and save one NPZ.
+    """Simulate every (regime, M) cell and save one NPZ: ``replace`` and ``accumulate`` with the exact
+    fast sampler, any other regime (``curate:Q``, ``weight:W,K``, ``mix:...``) with the literal one.
 
     Arrays ``<regime>_M<M>_mu`` and ``..._sigma2`` have shape (chains, generations + 1);
     the NPZ's ``meta`` holds the config, seed and versions. An existing file with
@@ -61,7 +62,8 @@ def run_single_gaussian(config: SingleGaussianConfig, run: Run, *, progress: boo
 
     for (reg, m), ss in tqdm(list(zip(cells, streams)), desc="single Gaussian", disable=not progress):
         cfg = GaussianConfig(n_chains=config.chains, schedule=(m,) * config.generations,
-                             estimator=config.estimator, regime=reg)
+                             estimator=config.estimator, regime=reg,
+                             sampler="fast" if reg in REGIMES else "literal")
         ch = simulate_gaussian(cfg, np.random.default_rng(ss))
         arrays[_key(reg, m) + "_mu"] = ch.mu
         arrays[_key(reg, m) + "_sigma2"] = ch.sigma2

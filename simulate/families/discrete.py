@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from collapse.core.validation import InvalidArgument, check_choice, check_int, check_schedule
-from collapse.simulate.base import as_generator
+from collapse.simulate.base import as_generator, check_weights
 from collapse.simulate.loop import Regime, run_generations
 
 SAMPLERS = ("wright-fisher", "multinomial", "literal")
@@ -77,6 +77,29 @@ class DiscreteFamily:
         if data.ndim != 2 or data.shape[1] < 1:
             raise InvalidArgument("data", "an integer array of shape (n_chains, n_samples >= 1)", data.shape)
         return DiscreteParams(counts_of(data, self.n_states) / data.shape[1])
+
+    def fit_weighted(self, data: np.ndarray, weights: np.ndarray) -> DiscreteParams:
+        """Weighted frequencies p_j = sum of the weights of the points labelled j.
+
+        ``data`` : int ndarray (n_chains, n_samples), labels in [0, K); ``weights`` : (n_chains,
+        n_samples), rows summing to 1 (a state seen only with weight 0 gets probability 0).
+        """
+        if data.ndim != 2 or data.shape[1] < 1:
+            raise InvalidArgument("data", "an integer array of shape (n_chains, n_samples >= 1)", data.shape)
+        w = check_weights(data, weights)
+        C, K = data.shape[0], self.n_states
+        flat = data.astype(np.int64) + K * np.arange(C)[:, None]
+        p = np.bincount(flat.ravel(), weights=w.ravel(), minlength=C * K).reshape(C, K)
+        return DiscreteParams(p / p.sum(axis=1, keepdims=True))
+
+    def log_density(self, params: DiscreteParams, x: np.ndarray) -> np.ndarray:
+        """log p(x) per chain (-inf where p is 0): ``x`` int (n_chains, n) -> (n_chains, n)."""
+        with np.errstate(divide="ignore"):
+            return np.log(np.take_along_axis(params.probs, np.asarray(x, dtype=np.int64), axis=1))
+
+    def max_log_density(self, params: DiscreteParams) -> np.ndarray:
+        """log max_i p(i), shape (n_chains,)."""
+        return np.log(params.probs.max(axis=1))
 
     def sample(self, params: DiscreteParams, m: int, rng: np.random.Generator) -> np.ndarray:
         """Return int ndarray of shape (n_chains, m): m draws per chain (inverse CDF)."""

@@ -38,8 +38,8 @@ from collapse.core.validation import (
     check_positive_real,
     check_schedule,
 )
-from collapse.simulate.base import as_generator
-from collapse.simulate.loop import REGIMES, run_generations
+from collapse.simulate.base import as_generator, check_weights
+from collapse.simulate.loop import REGIMES, Regime, run_generations
 
 ESTIMATORS = ("unbiased", "mle")
 SAMPLERS = ("fast", "literal")
@@ -85,10 +85,40 @@ class GaussianFamily:
         z = rng.standard_normal((params.mean.shape[0], m))
         return params.mean[:, None] + np.sqrt(params.var)[:, None] * z
 
+    def fit_weighted(self, data: np.ndarray, weights: np.ndarray) -> GaussianParams:
+        """Weighted mean sum_i w_i x_i and variance sum_i w_i (x_i - mean)^2, divided by
+        1 - sum_i w_i^2 for ``unbiased`` (reliability weights: with w_i = 1/M that is the
+        ddof-1 variance). ``data``, ``weights`` : (n_chains, n_samples), rows of weights sum to 1."""
+        if data.ndim != 2 or data.shape[1] < 2:
+            raise InvalidArgument("data", "an array of shape (n_chains, n_samples >= 2)", data.shape)
+        w = check_weights(data, weights)
+        mean = (w * data).sum(axis=1)
+        var = (w * (data - mean[:, None]) ** 2).sum(axis=1)
+        if self.estimator == "unbiased":
+            norm = 1.0 - (w**2).sum(axis=1)
+            if np.any(norm <= 0):
+                raise InvalidArgument("weights", "at least two points of positive weight per chain (the unbiased "
+                                      "variance divides by 1 - sum w^2)", int(np.argmin(norm)))
+            var = var / norm
+        return GaussianParams(mean, var)
+
+    def log_density(self, params: GaussianParams, x: np.ndarray) -> np.ndarray:
+        """log N(x; mean, var) per chain: ``x`` (n_chains, n) -> (n_chains, n)."""
+        v = params.var[:, None]
+        return -0.5 * (np.log(2 * np.pi * v) + (x - params.mean[:, None]) ** 2 / v)
+
+    def max_log_density(self, params: GaussianParams) -> np.ndarray:
+        """log of the density at the mean, -log(2 pi var) / 2, shape (n_chains,)."""
+        return -0.5 * np.log(2 * np.pi * params.var)
+
 
 @dataclasses.dataclass(frozen=True)
 class GaussianConfig:
-    """Everything that defines a simulated Gaussian chain (saved beside its results)."""
+    """Everything that defines a simulated Gaussian chain (saved beside its results).
+
+    ``regime``: ``replace`` or ``accumulate`` for the ``fast`` sampler; any
+    :class:`~collapse.simulate.loop.Regime` (``curate:Q``, ``weight:W,K``, ``mix:...``) for ``literal``.
+    """
 
     n_chains: int
     schedule: tuple[int, ...]
@@ -104,8 +134,12 @@ class GaussianConfig:
         check_finite_real("mu0", self.mu0)
         check_positive_real("sigma0", self.sigma0)
         check_choice("estimator", self.estimator, ESTIMATORS)
-        check_choice("regime", self.regime, REGIMES)
         check_choice("sampler", self.sampler, SAMPLERS)
+        if self.sampler == "literal":  # the generic loop runs every regime
+            object.__setattr__(self, "regime", str(Regime.parse(self.regime)))
+        elif self.regime not in REGIMES:
+            raise InvalidArgument("regime", f"one of {', '.join(REGIMES)} for sampler 'fast' (any regime with "
+                                  "sampler='literal')", self.regime)
 
     @property
     def generations(self) -> int:

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from collapse.core.validation import InvalidArgument, check_choice, check_int, check_schedule
-from collapse.simulate.base import as_generator
+from collapse.simulate.base import as_generator, check_weights
 from collapse.simulate.families.gaussian import ESTIMATORS, SAMPLERS, _keep_mask
-from collapse.simulate.loop import run_generations
+from collapse.simulate.loop import Regime, run_generations
 
 _DDOF = {"unbiased": 1, "mle": 0}
 
@@ -55,6 +55,34 @@ class GaussianNDFamily:
         cov = np.einsum("cmi,cmj->cij", dev, dev) / (data.shape[1] - _DDOF[self.estimator])
         return GaussianNDParams(mean, cov)
 
+    def fit_weighted(self, data: np.ndarray, weights: np.ndarray) -> GaussianNDParams:
+        """Weighted mean and covariance sum_i w_i (x_i - mean)(x_i - mean)^T, divided by
+        1 - sum_i w_i^2 for ``unbiased``. ``data`` (n_chains, n_samples, d), ``weights`` (n_chains, n_samples)."""
+        if data.ndim != 3 or data.shape[1] < 2:
+            raise InvalidArgument("data", "an array of shape (n_chains, n_samples >= 2, d)", data.shape)
+        w = check_weights(data, weights)
+        mean = np.einsum("cm,cmi->ci", w, data)
+        dev = data - mean[:, None, :]
+        cov = np.einsum("cm,cmi,cmj->cij", w, dev, dev)
+        if self.estimator == "unbiased":
+            norm = 1.0 - (w**2).sum(axis=1)
+            if np.any(norm <= 0):
+                raise InvalidArgument("weights", "at least two points of positive weight per chain (the unbiased "
+                                      "covariance divides by 1 - sum w^2)", int(np.argmin(norm)))
+            cov = cov / norm[:, None, None]
+        return GaussianNDParams(mean, cov)
+
+    def log_density(self, params: GaussianNDParams, x: np.ndarray) -> np.ndarray:
+        """log N(x; mean, cov) per chain: ``x`` (n_chains, n, d) -> (n_chains, n); cov positive definite."""
+        L = np.linalg.cholesky(params.cov)  # (C, d, d)
+        y = np.linalg.solve(L, np.swapaxes(x - params.mean[:, None, :], 1, 2))  # (C, d, n)
+        return -0.5 * (y**2).sum(axis=1) + self.max_log_density(params)[:, None]
+
+    def max_log_density(self, params: GaussianNDParams) -> np.ndarray:
+        """log of the density at the mean, -(d log 2 pi + log det cov) / 2, shape (n_chains,)."""
+        d = params.mean.shape[1]
+        return -0.5 * (d * np.log(2 * np.pi) + np.linalg.slogdet(params.cov)[1])
+
     def sample(self, params: GaussianNDParams, m: int, rng: np.random.Generator) -> np.ndarray:
         """(n_chains, m, d) points; the covariance is factorised by an eigendecomposition (PSD-safe)."""
         w, v = np.linalg.eigh(params.cov)
@@ -81,8 +109,11 @@ class GaussianNDConfig:
         object.__setattr__(self, "schedule", check_schedule("schedule (samples per generation)", self.schedule,
                                                             minimum=self.dim + 1))
         check_choice("estimator", self.estimator, ESTIMATORS)
-        check_choice("regime", self.regime, ("replace",) if self.sampler == "fast" else ("replace", "accumulate"))
         check_choice("sampler", self.sampler, SAMPLERS)
+        if self.sampler == "literal":  # the generic loop runs every regime
+            object.__setattr__(self, "regime", str(Regime.parse(self.regime)))
+        else:
+            check_choice("regime", self.regime, ("replace",))
         if self.cov0 is not None:
             c = np.asarray(self.cov0, dtype=float)
             if c.shape != (self.dim, self.dim) or not np.all(np.isfinite(c)) or not np.allclose(c, c.T):

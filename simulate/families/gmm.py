@@ -22,6 +22,7 @@ import dataclasses
 import numpy as np
 
 from collapse.core.validation import InvalidArgument, check_int, check_positive_real
+from collapse.simulate.base import check_weights
 
 __all__ = ["EMResult", "GMMFamily", "GMMParams", "batched_em", "component_std", "kmeans_init", "l2_distance",
            "log_prob", "sklearn_fit"]
@@ -104,11 +105,13 @@ def log_prob(x: np.ndarray, params: GMMParams) -> np.ndarray:
     return _features(x) @ _log_density_coefs(params)
 
 
-def _e_step(Ft: np.ndarray, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
+def _e_step(Ft: np.ndarray, params: GMMParams, wn: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return (mean log-likelihood (C,), responsibilities (C, K, N)) from features (C, n_features, N).
 
     Components lie on axis 1, so the log-sum-exp over them is a few elementwise
     operations on (C, N) slices (numpy reductions over a length-2 last axis are slow).
+    With point weights ``wn`` (C, N) the mean is the weighted one and the responsibilities
+    are multiplied by the weights (what the weighted M-step sums).
     """
     wlp = np.swapaxes(_log_density_coefs(params), 1, 2) @ Ft  # (C, K, N)
     K = wlp.shape[1]
@@ -122,7 +125,10 @@ def _e_step(Ft: np.ndarray, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
         tot += wlp[:, k]
     lse = mx + np.log(tot)  # (C, N)
     wlp /= tot[:, None]
-    return lse.mean(-1), wlp
+    if wn is None:
+        return lse.mean(-1), wlp
+    wlp *= wn[:, None, :]
+    return (lse * wn).sum(-1) / wn.sum(-1), wlp
 
 
 def _m_step(F: np.ndarray, resp: np.ndarray, reg_covar: float, d: int) -> GMMParams:
@@ -141,18 +147,37 @@ def _m_step(F: np.ndarray, resp: np.ndarray, reg_covar: float, d: int) -> GMMPar
     return GMMParams(nk / nk.sum(-1, keepdims=True), means, covs)
 
 
+def _scaled(weights: np.ndarray | None) -> np.ndarray | None:
+    """Point weights divided by each chain's largest: equal weights become exactly 1.0, so that
+    the weighted k-means and EM below repeat the unweighted ones operation for operation."""
+    if weights is None:
+        return None
+    return weights / weights.max(axis=1, keepdims=True)
+
+
 def kmeans_init(x: np.ndarray, n_components: int, rng: np.random.Generator, *, reg_covar: float = 1e-6,
-                max_iter: int = 300) -> GMMParams:
+                max_iter: int = 300, weights: np.ndarray | None = None) -> GMMParams:
     """k-means++ seeding and Lloyd iterations per chain, then an M-step from the labels.
 
     ``x`` : (C, N, d). Returns the starting :class:`GMMParams` (scikit-learn's default
-    ``init_params="kmeans"``, re-implemented in batch).
+    ``init_params="kmeans"``, re-implemented in batch). With ``weights`` (C, N): the first
+    centre is uniform over the points of positive weight, the D^2 seeding and the cluster
+    means are weighted (equal weights give the unweighted start, draw for draw).
     """
     C, N, d = x.shape
     K, rows = n_components, np.arange(C)
-    centers = x[rows, rng.integers(0, N, C)][:, None, :]  # (C, 1, d)
+    wn = _scaled(weights)
+    if wn is None:
+        first = rng.integers(0, N, C)
+    else:  # the j-th point of positive weight; with all weights positive, the same draw as above
+        pos = wn > 0
+        j = rng.integers(0, pos.sum(axis=1))
+        first = np.argmax(np.cumsum(pos, axis=1) > j[:, None], axis=1)
+    centers = x[rows, first][:, None, :]  # (C, 1, d)
     for _ in range(1, K):
         d2 = ((x[:, :, None, :] - centers[:, None]) ** 2).sum(-1).min(-1)  # (C, N)
+        if wn is not None:
+            d2 = d2 * wn
         cdf = np.cumsum(d2, axis=1)
         pick = (cdf < rng.random(C)[:, None] * cdf[:, -1:]).sum(1).clip(max=N - 1)
         centers = np.concatenate([centers, x[rows, pick][:, None, :]], axis=1)
@@ -170,15 +195,21 @@ def kmeans_init(x: np.ndarray, n_components: int, rng: np.random.Generator, *, r
             break
         labels = new
         onehot = (labels[:, None, :] == ks).astype(float)  # (C, K, N)
+        if wn is not None:
+            onehot *= wn[:, None, :]
         cnt = onehot.sum(-1)
         sums = onehot @ x
         # an emptied cluster keeps its centre
-        centers = np.where(cnt[..., None] > 0, sums / np.maximum(cnt, 1)[..., None], centers)
-    return _m_step(_features(x), (labels[:, None, :] == ks).astype(float), reg_covar, d)
+        if wn is None:
+            centers = np.where(cnt[..., None] > 0, sums / np.maximum(cnt, 1)[..., None], centers)
+        else:
+            centers = np.where(cnt[..., None] > 0, sums / np.where(cnt > 0, cnt, 1.0)[..., None], centers)
+    onehot = (labels[:, None, :] == ks).astype(float)
+    return _m_step(_features(x), onehot if wn is None else onehot * wn[:, None, :], reg_covar, d)
 
 
 def batched_em(x: np.ndarray, init: GMMParams, *, tol: float = 1e-5, max_iter: int = 2000,
-               reg_covar: float = 1e-6) -> EMResult:
+               reg_covar: float = 1e-6, weights: np.ndarray | None = None) -> EMResult:
     """Run EM for every chain from ``init`` until its log-likelihood changes by < ``tol``.
 
     Parameters
@@ -188,6 +219,10 @@ def batched_em(x: np.ndarray, init: GMMParams, *, tol: float = 1e-5, max_iter: i
         Starting mixtures (leading axis n_chains).
     tol, max_iter, reg_covar :
         As scikit-learn's ``GaussianMixture``.
+    weights : ndarray of shape (n_chains, n_samples), optional
+        Point weights: weighted EM maximises sum_i w_i log p(x_i) (the responsibilities of the
+        M-step are multiplied by the weights; the stopping rule reads the weighted mean
+        log-likelihood). Only their ratios matter.
 
     Returns
     -------
@@ -199,16 +234,17 @@ def batched_em(x: np.ndarray, init: GMMParams, *, tol: float = 1e-5, max_iter: i
     shift = x.mean(1, keepdims=True)  # (C, 1, d)
     F = _features(x - shift)  # (C, N, n_features)
     Ft = np.ascontiguousarray(np.swapaxes(F, 1, 2))  # (C, n_features, N)
-    weights, means, covs = init.weights.copy(), init.means - shift, init.covs.copy()
+    wn = _scaled(weights)
+    mix, means, covs = init.weights.copy(), init.means - shift, init.covs.copy()
     n_iter = np.zeros(C, dtype=np.int64)
     converged = np.zeros(C, dtype=bool)
     lower = np.full(C, -np.inf)
     active = np.arange(C)
-    cur = GMMParams(weights.copy(), means.copy(), covs.copy())
+    cur = GMMParams(mix.copy(), means.copy(), covs.copy())
     for it in range(1, max_iter + 1):
-        lb, resp = _e_step(Ft, cur)
+        lb, resp = _e_step(Ft, cur, wn)
         cur = _m_step(F, resp, reg_covar, d)
-        weights[active], means[active], covs[active] = cur.weights, cur.means, cur.covs
+        mix[active], means[active], covs[active] = cur.weights, cur.means, cur.covs
         n_iter[active] = it
         done = np.abs(lb - lower[active]) < tol
         lower[active] = lb
@@ -216,9 +252,10 @@ def batched_em(x: np.ndarray, init: GMMParams, *, tol: float = 1e-5, max_iter: i
         if done.any():
             keep = ~done  # converged chains leave the work
             active, cur, F, Ft = active[keep], cur.take(keep), F[keep], Ft[keep]
+            wn = None if wn is None else wn[keep]
         if active.size == 0:
             break
-    return EMResult(GMMParams(weights, means + shift, covs), n_iter, converged, lower)
+    return EMResult(GMMParams(mix, means + shift, covs), n_iter, converged, lower)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,15 +286,61 @@ class GMMFamily:
         if data.ndim != 3 or data.shape[1] < self.n_components:
             raise InvalidArgument("data", f"an array of shape (n_chains, n_samples >= {self.n_components}, d)",
                                   data.shape)
+        return self._fit(data, None)
+
+    def fit_weighted(self, data: np.ndarray, weights: np.ndarray) -> GMMParams:
+        """Weighted EM (maximising sum_i w_i log p(x_i)) from a weighted k-means start; ``weights``
+        (n_chains, n_samples). The start is seeded from the data's bytes as in :meth:`fit`, so
+        equal weights give :meth:`fit`'s mixtures."""
+        if data.ndim != 3 or data.shape[1] < self.n_components:
+            raise InvalidArgument("data", f"an array of shape (n_chains, n_samples >= {self.n_components}, d)",
+                                  data.shape)
+        w = check_weights(data, weights)
+        if np.any((w > 0).sum(axis=1) < self.n_components):
+            raise InvalidArgument("weights", f"at least {self.n_components} points of positive weight per chain",
+                                  int(np.min((w > 0).sum(axis=1))))
+        return self._fit(data, w)
+
+    def _fit(self, data: np.ndarray, weights: np.ndarray | None) -> GMMParams:
         import zlib
 
         rng = np.random.default_rng([self.seed, zlib.crc32(np.ascontiguousarray(data).view(np.uint8))])
-        init = kmeans_init(data, self.n_components, rng, reg_covar=self.reg_covar)
-        return batched_em(data, init, tol=self.tol, max_iter=self.max_iter, reg_covar=self.reg_covar).params
+        init = kmeans_init(data, self.n_components, rng, reg_covar=self.reg_covar, weights=weights)
+        return batched_em(data, init, tol=self.tol, max_iter=self.max_iter, reg_covar=self.reg_covar,
+                          weights=weights).params
 
     def sample(self, params: GMMParams, m: int, rng: np.random.Generator) -> np.ndarray:
         """Return ndarray of shape (n_chains, m, d): component by inverse CDF, then mu + L z."""
         return sample_labelled(params, m, rng)[0]
+
+    def log_density(self, params: GMMParams, x: np.ndarray) -> np.ndarray:
+        """log of the mixture density at ``x`` (n_chains, n, d) -> (n_chains, n)."""
+        return _logsumexp(log_prob(np.asarray(x, dtype=float), params))
+
+    def max_log_density(self, params: GMMParams, *, iterations: int = 500) -> np.ndarray:
+        """log max of each chain's mixture density, (n_chains,), by the Gaussian mean-shift
+        fixed point x <- (sum_k r_k P_k)^-1 sum_k r_k P_k mu_k (P_k = Sigma_k^-1, r_k(x) the
+        responsibilities) from every component mean.
+
+        The iteration never decreases the density (Carreira-Perpinan, "Gaussian mean-shift is
+        an EM algorithm", IEEE TPAMI 2007); the global maximum is found when it lies in the
+        basin of a component mean (always for one Gaussian written as K equal components, the
+        experiment's generation 0). A numerical maximum: ``curate`` counts a candidate above it
+        as at the maximum.
+        """
+        P = np.linalg.inv(params.covs)  # (C, K, d, d)
+        Pmu = np.einsum("ckde,cke->ckd", P, params.means)
+        x = params.means.copy()  # (C, K starts, d)
+        for _ in range(iterations):
+            r = np.exp(log_prob(x, params) - self.log_density(params, x)[..., None])  # (C, starts, K)
+            A = np.einsum("csk,ckde->csde", r, P)
+            new = np.linalg.solve(A, np.einsum("csk,ckd->csd", r, Pmu)[..., None])[..., 0]
+            scale = np.sqrt(np.trace(params.covs, axis1=-2, axis2=-1).max())
+            done = np.abs(new - x).max() <= 1e-12 * scale
+            x = new
+            if done:
+                break
+        return np.maximum(self.log_density(params, x).max(axis=1), self.log_density(params, params.means).max(1))
 
 
 def sample_labelled(params: GMMParams, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -270,6 +353,14 @@ def sample_labelled(params: GMMParams, m: int, rng: np.random.Generator) -> tupl
     rows = np.arange(C)[:, None]
     x = params.means[rows, labels] + np.einsum("cmde,cme->cmd", L[rows, labels], z)
     return x, labels
+
+
+def _logsumexp(t: np.ndarray) -> np.ndarray:
+    """log sum_k exp t[..., k] (-inf when every term is -inf)."""
+    top = t.max(-1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return (top + np.log(np.exp(t - top).sum(-1, keepdims=True)))[..., 0]
 
 
 def _cross(a: GMMParams, b: GMMParams) -> np.ndarray:

@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 
 from collapse.core.validation import InvalidArgument, check_int, check_positive_real
-from collapse.simulate.base import as_generator
+from collapse.simulate.base import as_generator, check_weights
 from collapse.simulate.loop import run_generations
 
 __all__ = ["PoissonFamily", "PoissonParams", "simulate_poisson"]
@@ -40,6 +40,24 @@ class PoissonFamily:
         if data.ndim != 2 or data.shape[1] < 1:
             raise InvalidArgument("data", "an integer array of shape (n_chains, n_samples >= 1)", data.shape)
         return PoissonParams(data.mean(axis=1))
+
+    def fit_weighted(self, data: np.ndarray, weights: np.ndarray) -> PoissonParams:
+        """The weighted mean sum_i w_i x_i (the weighted likelihood's maximiser)."""
+        if data.ndim != 2 or data.shape[1] < 1:
+            raise InvalidArgument("data", "an integer array of shape (n_chains, n_samples >= 1)", data.shape)
+        return PoissonParams((check_weights(data, weights) * data).sum(axis=1))
+
+    def log_density(self, params: PoissonParams, x: np.ndarray) -> np.ndarray:
+        """log pmf x log(rate) - rate - log x! per chain: ``x`` (n_chains, n) -> (n_chains, n)."""
+        from scipy import special
+
+        rate = np.asarray(params.rate, dtype=float)[:, None]
+        return special.xlogy(x, rate) - rate - special.gammaln(np.asarray(x, dtype=float) + 1)
+
+    def max_log_density(self, params: PoissonParams) -> np.ndarray:
+        """The log pmf at the mode floor(rate), shape (n_chains,)."""
+        rate = np.asarray(params.rate, dtype=float)
+        return self.log_density(params, np.floor(rate)[:, None])[:, 0]
 
     def sample(self, params: PoissonParams, m: int, rng: np.random.Generator) -> np.ndarray:
         """Return int ndarray of shape (n_chains, m): m Poisson(rate) draws per chain."""

@@ -23,6 +23,7 @@ import dataclasses
 import numpy as np
 
 from collapse.core.validation import InvalidArgument, check_choice, check_int, check_positive_real
+from collapse.simulate.base import check_weights
 
 DESIGNS = ("fixed", "random")
 
@@ -71,16 +72,61 @@ class RegressionFamily:
 
     def fit(self, data: np.ndarray) -> RegressionParams:
         """OLS per chain. ``data`` : (n_chains, n_samples, d + 1), the last column the labels."""
-        if data.ndim != 3 or data.shape[2] != self.dim + 1 or data.shape[1] < self.dim:
-            raise InvalidArgument("data", f"an array of shape (n_chains, n_samples >= {self.dim}, {self.dim + 1})",
-                                  data.shape)
+        self._check(data)
         X, y = data[..., :-1], data[..., -1]
         XtX = np.swapaxes(X, 1, 2) @ X  # (C, d, d)
         Xty = np.einsum("cnd,cn->cd", X, y)
+        return self._solve(XtX, Xty)
+
+    def _check(self, data: np.ndarray) -> None:
+        if data.ndim != 3 or data.shape[2] != self.dim + 1 or data.shape[1] < self.dim:
+            raise InvalidArgument("data", f"an array of shape (n_chains, n_samples >= {self.dim}, {self.dim + 1})",
+                                  data.shape)
+
+    @staticmethod
+    def _solve(XtX: np.ndarray, Xty: np.ndarray) -> RegressionParams:
         try:
             return RegressionParams(np.linalg.solve(XtX, Xty[..., None])[..., 0])
         except np.linalg.LinAlgError:
             raise np.linalg.LinAlgError("singular design: use more samples than features") from None
+
+    def fit_weighted(self, data: np.ndarray, weights: np.ndarray) -> RegressionParams:
+        """Weighted least squares per chain, w = (X^T W X)^-1 X^T W y with W = diag(weights);
+        ``weights`` (n_chains, n_samples) (points of weight 0 drop out)."""
+        self._check(data)
+        wt = check_weights(data, weights)
+        if np.any((wt > 0).sum(axis=1) < self.dim):
+            raise InvalidArgument("weights", f"at least dim = {self.dim} rows of positive weight per chain (weighted "
+                                  "least squares; under weight:1,K the real share round(M/(1+K)) must hold them)",
+                                  int((wt > 0).sum(axis=1).min()))
+        X, y = data[..., :-1], data[..., -1]
+        XtWX = np.einsum("cnd,cn,cne->cde", X, wt, X)
+        XtWy = np.einsum("cnd,cn,cn->cd", X, wt, y)
+        return self._solve(XtWX, XtWy)
+
+    def log_density(self, params: RegressionParams, x: np.ndarray) -> np.ndarray:
+        """log of the joint density of rows (x, y), (n_chains, n, d + 1) -> (n_chains, n):
+        log N(y; x^T w, noise^2) + log p(x), where p(x) is 1/n on the fixed design's rows (a row
+        is taken to be one of them: the family only draws those) or N(0, I_d) for ``random``."""
+        X, y = x[..., :-1], x[..., -1]
+        r = y - np.einsum("cmd,cd->cm", X, params.weights)
+        out = -0.5 * (np.log(2 * np.pi * self.noise**2) + (r / self.noise) ** 2)
+        if self.design == "fixed":
+            return out - np.log(self.X.shape[0])
+        return out - 0.5 * (self.dim * np.log(2 * np.pi) + (X**2).sum(-1))
+
+    def max_log_density(self, params: RegressionParams) -> np.ndarray:
+        """The joint log density at its maximum (y = x^T w, x = 0), (n_chains,), for ``random`` designs.
+
+        A ``fixed`` design is refused: the ``curate`` regime draws independent candidates until
+        it keeps M_g, while the fixed design's rows are a subset drawn without replacement (at
+        most n of them), so its candidates are neither independent nor unlimited.
+        """
+        if self.design == "fixed":
+            raise InvalidArgument("regime", "design='random' for the curate regime (candidates are independent "
+                                  "draws; the fixed design's rows are not)", "design='fixed'")
+        top = -0.5 * np.log(2 * np.pi * self.noise**2) - 0.5 * self.dim * np.log(2 * np.pi)
+        return np.full(params.weights.shape[0], top)
 
     def sample(self, params: RegressionParams, m: int, rng: np.random.Generator) -> np.ndarray:
         """Return (n_chains, m, d + 1): design rows and labels x^T w + noise."""

@@ -126,7 +126,7 @@ MUTATIONS = [
              (REG,), why="label noise of standard deviation sigma^2 instead of sigma"),
     Mutation(SAMPLER, "X = rng.standard_normal((C, m, self.dim))", "X = 2 * rng.standard_normal((C, m, self.dim))",
              (REG,), why="the random design drawn with variance 4 instead of N(0, 1)"),
-    Mutation(SAMPLER, "np.einsum(\"cmd,cd->cm\", X, params.weights)", "np.einsum(\"cmd,cd->cm\", X, 0.9 * params.weights)",
+    Mutation(SAMPLER, "y = np.einsum(\"cmd,cd->cm\", X, params.weights)", "y = np.einsum(\"cmd,cd->cm\", X, 0.9 * params.weights)",
              (REG,), why="labels from a shrunk copy of the model, not the model itself"),
     Mutation(SAMPLER, "Xty = np.einsum(\"cnd,cn->cd\", X, y)", "Xty = np.einsum(\"cnd,cn->cd\", X, y) / 2",
              (REG,), why="X^T y halved in the normal equations"),

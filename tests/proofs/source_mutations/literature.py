@@ -1,0 +1,93 @@
+"""Source edits of the follow-up literature's closed forms (analytic/literature.py) and of the exact-tail
+oracle of proofs/literature.py. Claims: suresh-gaussian-tail, suresh-unigram-survival, dey-donoho-augment.
+Every non-equivalent edit must be killed, and each equivalent one says why it cannot change a result.
+"""
+
+from __future__ import annotations
+
+from tests.proofs.source_mutations import Mutation
+
+TAIL, UNI, DD = "suresh-gaussian-tail", "suresh-unigram-survival", "dey-donoho-augment"
+LIT, ORACLE = "analytic/literature.py", "proofs/literature.py"
+
+MUTATIONS = [
+    # ------------------------------------------------------------------ Suresh et al.: the Gaussian tail
+    Mutation(LIT, "G.sigma0 / eps * sp.exp(-G.n / (4 * G.M))", "G.sigma0 / eps * sp.exp(-G.n / (2 * G.M))", (TAIL,),
+             fast=True, why="the bound with exponent k/(2n): false for large k (the exact tail exceeds it)"),
+    Mutation(LIT, "G.sigma0 / eps * sp.exp(-G.n / (4 * G.M))", "(G.sigma0 / eps) ** 2 * sp.exp(-G.n / (4 * G.M))",
+             (TAIL,), why="the bound with (sigma_0/eps)^2: false at eps = e^4 sigma_0, k = 227, n = 10"),
+    Mutation(LIT, "G.sigma0 / eps * sp.exp(-G.n / (4 * G.M))", "G.sigma0 / eps * sp.exp(-G.n / (4 * G.M - 4))", (TAIL,),
+             why="the exponent k/(4(n-1)): stronger than the half moment allows at small n (rho(2) > exp(-1/4))"),
+    Mutation(LIT, 'return G.sigma0 / eps * G.one_step(estimator)["rho_half"] ** G.n',
+             'return G.sigma0 / eps * G.one_step(estimator)["rho_half"] ** (G.n + 1)', (TAIL,),
+             why="Markov's bound with one factor too many (E[Sigma_k] = sigma_0 rho^(k+1))"),
+    Mutation(LIT, 'return sp.log(G.one_step(estimator)["rho_half"])', 'return sp.log(G.one_step(estimator)["rho_1"])',
+             (TAIL,), why="log rho taken from E[sigma'^2/sigma^2] (= 1 unbiased) instead of the half moment"),
+    Mutation(LIT, "sp.bernoulli(2 * i) / (2 * i * (2 * i - 1) * z ** (2 * i - 1))",
+             "sp.bernoulli(2 * i) / (2 * i * (2 * i + 1) * z ** (2 * i - 1))", (TAIL,),
+             why="Stirling's series with wrong denominators: no longer a bound on log Gamma"),
+    Mutation(LIT, "return (z - sp.Rational(1, 2)) * sp.log(z) - z + sp.log(2 * sp.pi) / 2 + tail",
+             "return (z - sp.Rational(1, 2)) * sp.log(z) - z + sp.log(2 * sp.pi) / 2 - tail", (TAIL,),
+             why="the Bernoulli terms with the wrong sign: the upper bound on log rho falls below log rho"),
+    Mutation(LIT, "upper.subs(z, y + sp.Rational(1, 2)) - lower.subs(z, y)", "upper.subs(z, y) - lower.subs(z, y)", (TAIL,),
+             why="log Gamma(y + 1/2) bounded at y: the ratio's bound loses its y log(1 + 1/(2y)) term"),
+    Mutation(LIT, "return sp.series(sp.log(1 + u), u, 0, 4).removeO()",
+             "return sp.series(sp.log(1 + u), u, 0, 3).removeO()", (TAIL,),
+             why="the quadratic Taylor polynomial of log(1+u): a lower bound, not an upper bound"),
+    Mutation(LIT, "return stirling_series(z, 1), stirling_series(z, 2)", "return stirling_series(z, 1), stirling_series(z, 1)",
+             (TAIL,),
+             why="log Gamma(y) bounded with one Stirling term, which bounds it from above: not an upper bound on log rho"),
+    Mutation(ORACLE, "s = 2 * math.log(ratio) + k * math.log(_scale(estimator, n)) - mean",
+             "s = 2 * math.log(ratio) + k * math.log(n) - mean", (TAIL,),
+             why="the oracle divides by n for the unbiased refit too (the wrong law of Sigma_k)"),
+    # ------------------------------------------------------------------ Suresh et al.: the unigram symbol
+    Mutation(LIT, "sp.log(R.poisson_pgf().subs(R.x, R.M * R.p))", "sp.log(R.poisson_pgf().subs(R.x, R.p))", (UNI,),
+             fast=True, why="the comparison Poisson pgf with mean p instead of n p"),
+    Mutation(LIT, "    for _ in range(k - 1):\n        r = 1 - f.subs(R.s, 1 - r)",
+             "    for _ in range(k):\n        r = 1 - f.subs(R.s, 1 - r)", (UNI,),
+             why="exp(-lambda r_k) instead of exp(-lambda r_(k-1)): one generation too many (not a bound at k = 1)"),
+    Mutation(LIT, "f, r = R.offspring_pgf(), sp.Integer(1)", "f, r = R.offspring_pgf(), sp.Integer(2)", (UNI,),
+             why="the line started at r_0 = 2 (not a probability): the extinction bound is too small"),
+    Mutation(LIT, "return R.suresh_survival_lower().subs({R.m: lam, R.t: G.n})",
+             "return R.suresh_survival_lower().subs({R.m: lam, R.t: G.n + 1})", (UNI,),
+             why="1 - exp(-lambda/(k+1)): a weaker, different statement"),
+    Mutation(LIT, "return R.suresh_survival_lower().subs({R.m: lam, R.t: G.n})",
+             "return R.suresh_survival_lower().subs({R.m: 2 * lam, R.t: G.n})", (UNI,),
+             why="1 - exp(-2 lambda/k): false (above the exact survival at small k)"),
+    # ------------------------------------------------------------------ Dey & Donoho: augment vs discard
+    Mutation(LIT, "F = (N - d + _X + N / (N + M) * _Z**2) / (N + M - d)", "F = (N - d + _X + _Z**2) / (N + M - d)",
+             (DD,), fast=True, why="the merge's between-batch term without the factor N/(N+n)"),
+    Mutation(LIT, "F = (N - d + _X + N / (N + M) * _Z**2) / (N + M - d)",
+             "F = (N - d + _X + N / (N + M) * _Z**2) / (N + M)", (DD,),
+             why="the pooled variance divided by N + n whatever the estimator"),
+    Mutation(LIT, "F0 = _X / (M - d)", "F0 = _X / M", (DD,), why="the real-data fit divided by n for the unbiased estimator"),
+    Mutation(LIT, "phi = sp.exp(-_Z**2 / 2) / sp.sqrt(2 * sp.pi)\n    return sp.integrate(_Z**order * phi",
+             "phi = sp.exp(-_Z**2 / 4) / sp.sqrt(4 * sp.pi)\n    return sp.integrate(_Z**order * phi", (DD,),
+             why="the normal moments of N(0, 2): E[Z^2] = 2, E[Z^4] = 12"),
+    Mutation(LIT, "G.chi2_moment().subs({G.r: order, G.k: G.M - 1})", "G.chi2_moment().subs({G.r: order, G.k: G.M})",
+             (DD,), why="the chi-square moments with n degrees of freedom instead of n - 1"),
+    Mutation(LIT, 'out["risk"].append(e4 - 2 * e2 + 1)', 'out["risk"].append(e4 - e2 * e2)', (DD,),
+             why="the variance of sigma_g^2 reported as its risk (the bias is dropped)"),
+    Mutation(LIT, "        if g == 0:\n            a, b = Fraction(ef0", "        if g < 0:\n            a, b = Fraction(ef0",
+             (DD,), why="the real-data fit treated as a merge with N = 0 pooled points (SS_0 = -d sigma^2)"),
+    Mutation(LIT, 'return sp.simplify(e4 - 2 * G.sigma0**2 * forms["E_sigma2"] + G.sigma0**4)',
+             'return sp.simplify(e4 - G.sigma0**2 * forms["E_sigma2"] + G.sigma0**4)', (DD,),
+             why="the discard risk's cross term halved"),
+    Mutation(LIT, 'aug = lim(M * (st["EF2"] - 2 * st["EF"] + 1).subs(N, j * M))',
+             'aug = lim(M * (st["EF2"] - 2 * st["EF"] + 1).subs(N, (j + 1) * M))', (DD,),
+             why="the augment step at N = (j+1) n: the generations shifted by one"),
+    Mutation(LIT, "return sp.simplify(num.LC() / den.LC()) if num.degree() == den.degree() else sp.Integer(0)",
+             "return sp.simplify(den.LC() / num.LC()) if num.degree() == den.degree() else sp.Integer(0)", (DD,),
+             why="the n-limit of a rational function with the leading coefficients inverted"),
+    Mutation(LIT, 'total = s["var_real"] + R._sum_to(s["var_augment"].subs(j, j + 1), G.n - 1)',
+             'total = s["var_real"] + R._sum_to(s["var_augment"].subs(j, j + 1), G.n)', (DD,),
+             why="the augment sum with one generation too many"),
+    Mutation(LIT, 'return sp.simplify(R._sum_to(s["mean_augment"], G.n) / s["mean_real"])',
+             'return sp.simplify(R._sum_to(s["mean_augment"], G.n - 1) / s["mean_real"])', (DD,),
+             why="the mean's augment sum with one generation too few"),
+    Mutation(LIT, "return sp.simplify(1 / augment_limit(estimator))", "return sp.simplify(augment_limit(estimator))",
+             (DD,), why="the efficiency reported as pi^2/6 instead of 6/pi^2"),
+    Mutation(LIT, 'return sp.simplify(R._sum_to(s["var_discard"], G.n) / s["var_real"])',
+             'return sp.simplify(R._sum_to(s["var_discard"], G.n + 1) / s["var_real"])', (DD,),
+             why="discard's relative risk g + 1"),
+]

@@ -1,0 +1,161 @@
+"""The independent routes of the follow-up literature's claims (proofs/literature.py), checked on their own.
+
+The exact-tail oracle, the multinomial enumeration and the literal moment algebra are tested against
+facts known without the derivations (a product of two exponentials by Bessel functions, laws that sum
+to 1, moments by hand); a wrong closed form is shown to fail its check; the claims' structure is checked
+without running the simulations. Fast: no simulation runs here.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import flint
+import mpmath
+import pytest
+import sympy as sp
+from scipy import special
+
+from collapse.analytic import gaussian as G
+from collapse.analytic import literature as L
+from collapse.proofs import literature as PL
+from collapse.proofs.core import Context
+from collapse.proofs.registry import claim_modules, select
+
+CLAIMS = {c.id: c for c in PL.CLAIMS}
+
+
+def _run(claim_id: str, check: str):
+    step = next(c for c in CLAIMS[claim_id].checks if c.name == check)
+    return step.run(Context(n_simulation=50))
+
+
+# ------------------------------------------------------------------ the exact-tail oracle
+@pytest.mark.parametrize("est,n,ratio", [("unbiased", 2, 0.5), ("mle", 5, 1.0), ("unbiased", 10, 1.3)])
+def test_tail_at_one_generation_is_the_chi_square_survival(est, n, ratio):
+    c = n - 1 if est == "unbiased" else n
+    value, err = PL.gaussian_tail_exact(est, n, 1, ratio)
+    assert value == pytest.approx(special.gammaincc((n - 1) / 2, c * ratio**2 / 2), abs=1e-12) and err < 1e-10
+
+
+def test_tail_of_two_exponential_factors_by_bessel():
+    # n = 3, MLE: X/3 with X ~ chi2_2 = 2 Exp(1); with the unbiased c = 2, X/2 ~ Exp(1) and
+    # Pr(E1 E2 > t) = 2 sqrt(t) K_1(2 sqrt(t)) (the law of a product of two unit exponentials)
+    for ratio in (0.3, 1.0, 2.0):
+        t = ratio**2
+        want = float(2 * mpmath.sqrt(t) * mpmath.besselk(1, 2 * mpmath.sqrt(t)))
+        assert PL.gaussian_tail_exact("unbiased", 3, 2, ratio)[0] == pytest.approx(want, abs=1e-12)
+
+
+def test_tail_is_a_decreasing_probability():
+    vals = [PL.gaussian_tail_exact("unbiased", 5, 7, e)[0] for e in (1e-3, 0.3, 0.6, 1.0, 3.0)]
+    assert all(0 <= v <= 1 for v in vals) and vals == sorted(vals, reverse=True) and vals[0] > 0.999
+    assert PL.gaussian_tail_exact("unbiased", 5, 0, 0.5)[0] == 1.0 and PL.gaussian_tail_exact("mle", 5, 0, 2)[0] == 0.0
+
+
+def test_rho_below_the_exponent_numerically_far_out():
+    lr = sp.lambdify(G.M, L.log_rho("unbiased"), "mpmath")
+    up = sp.lambdify(L.y, L.log_rho_upper(), "mpmath")
+    with mpmath.workdps(40):
+        for n in (2, 3, 7, 100, 10**4, 10**6):
+            assert lr(mpmath.mpf(n)) < -mpmath.mpf(1) / (4 * n)
+            if n >= 3:
+                assert lr(mpmath.mpf(n)) <= up(mpmath.mpf(n - 1) / 2) < -mpmath.mpf(1) / (4 * n)
+
+
+# ------------------------------------------------------------------ the unigram routes
+def test_multinomial_step_is_a_probability_law():
+    for counts, m in (((1, 1, 1), 3), ((2, 0, 3), 5)):
+        law = list(PL._multinomial_step(counts, m))
+        assert sum(w for _, w in law) == 1
+        assert all(s[1] == 0 for s, _ in law if counts[1] == 0)  # a lost symbol stays lost
+    assert len(list(PL._compositions(5, 3))) == math.comb(7, 2)
+
+
+def test_survival_of_a_single_token_in_two_by_hand():
+    # n = 2, lambda = 1: X_1 ~ Binomial(2, 1/2) is 0 with probability 1/4
+    P = PL.wf_matrix(2)
+    assert P[1, 0] == flint.fmpq(1, 4)
+    assert 1 - Fraction(1, 4) >= 1 - math.exp(-1)
+    assert sp.simplify(L.unigram_survival_lower().subs({L.lam: 1, G.n: 1}) - (1 - sp.exp(-1))) == 0
+
+
+# ------------------------------------------------------------------ the augment / discard routes
+def test_real_data_risk_by_hand():
+    # one generation, unbiased, n = 2: sigma_1^2 = X, X ~ chi2_1, E X^2 = 3: E (X - 1)^2 = 2
+    assert L.augment_variance_values("unbiased", 2, 1)["risk"] == [0, 2]
+    lit = PL._literal_moments(2, 1, 1, True)
+    assert lit["E_sigma2"] == 1 and lit["E_sigma4"] == 3 and lit["E_mu2"] == sp.Rational(1, 2)
+
+
+def test_literal_moment_algebra_counts_double_factorials():
+    z = sp.symbols("z0:2")
+    assert PL._gauss_expect(z[0] ** 4 * z[1] ** 2 + z[0] ** 3, [(z, None, None)]) == 3
+
+
+def test_limits_as_stated():
+    for est in G.ESTIMATORS:
+        assert L.augment_relative_risk(est) == sp.harmonic(G.n, 2)
+        assert L.augment_limit(est) == sp.pi**2 / 6 and L.augment_efficiency(est) == 6 / sp.pi**2
+        assert L.discard_relative_risk(est) == G.n
+
+
+# ------------------------------------------------------------------ wrong forms fail their checks
+def test_tail_exact_catches_a_doubled_exponent(monkeypatch):
+    monkeypatch.setattr(L, "gaussian_tail_bound", lambda: G.sigma0 / L.eps * sp.exp(-G.n / (2 * G.M)))
+    assert _run("suresh-gaussian-tail", "gaussian-tail-exact").ok is False
+
+
+def test_survival_exact_catches_a_doubled_count(monkeypatch):
+    monkeypatch.setattr(L, "unigram_survival_lower", lambda: 1 - sp.exp(-2 * L.lam / G.n))
+    out = _run("suresh-unigram-survival", "unigram-survival-exact")
+    assert out.ok is False and out.witness["k"] >= 1
+
+
+def test_literal_moments_catch_a_risk_without_its_bias(monkeypatch):
+    orig = L.augment_variance_values
+
+    def no_bias(est, m, g):
+        out = orig(est, m, g)
+        out["risk"] = [e4 - e2 * e2 for e2, e4 in zip(out["E_sigma2"], out["E_sigma4"])]
+        return out
+
+    monkeypatch.setattr(L, "augment_variance_values", no_bias)
+    assert _run("dey-donoho-augment", "augment-literal-moments").ok is False
+
+
+# ------------------------------------------------------------------ the claims' structure
+def test_every_check_has_a_route_and_every_part_an_independent_check():
+    for cid, claim in CLAIMS.items():
+        checks = {c.name: c for c in claim.checks}
+        for c in claim.checks:
+            assert c.kind == "consistency" or c.route.strip(), f"{cid}/{c.name} has no route"
+        assert claim.parts, cid
+        for part in claim.parts:
+            assert all(n in checks for n in part.checks), (cid, part.text)
+            assert any(checks[n].kind != "consistency" for n in part.checks), (cid, part.text)
+
+
+def test_module_order_ids_and_selection():
+    names = [m.__name__.rsplit(".", 1)[-1] for m in claim_modules()]
+    earlier = [n for n in ("gaussian", "gaussian_nd", "gaussian_mixing", "discrete", "regimes", "rates", "tails",
+                           "regression") if n in names]
+    assert all(names.index("literature") > names.index(n) for n in earlier)  # after the existing modules
+    assert PL.THEORY_OUTPUTS == {}
+    assert {c.id for c in select("suresh")} >= {"suresh-gaussian-tail", "suresh-unigram-survival"}
+    assert [c.id for c in select("dey-donoho")] == ["dey-donoho-augment"]
+
+
+def test_sources_say_what_could_not_be_read():
+    tail = CLAIMS["suresh-gaussian-tail"].source
+    assert "berserank/rate-of-model-collapse" in tail and "could not be read" in tail
+    assert all("theorem numbers not cited" in c.source for c in CLAIMS.values())
+
+
+def test_cited_references_name_exact_places():
+    for claim in CLAIMS.values():
+        for step in claim.proof:
+            ref = getattr(step, "reference", None)
+            if ref is not None:
+                assert any(w in ref for w in ("Theorem", "Section", "Chapter")), (claim.id, step.name, ref)
