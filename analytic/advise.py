@@ -35,13 +35,16 @@ Where the values come from (each an exact computation, no sampling):
   :func:`~collapse.analytic.numeric.gaussian_accumulate_values`.
 - Gaussian, E[W2^2] under fresh data or accumulate: W2^2 = (mu - mu_0)^2 + (sigma - sigma_0)^2
   needs E[sigma_G], which has no closed form there. :func:`gaussian_moments` propagates the
-  exact joint moments E[(mu_g - mu_0)^a sigma_g^b] (a, b even, a + b <= 4 j) through the
-  loop's update (a linear recursion, below), and :func:`w2_bounds` brackets E[sigma] by
-  polynomial bounds of sqrt: with x = sigma^2 / sigma_0^2 - 1 and T_n the Taylor polynomial
-  of sqrt(1 + x) at 0, T_(2j-1)(x) - T_(2j-1)(-1) x^(2j) <= sqrt(1 + x) <= T_(2j-1)(x) for
-  every x >= -1 (the integral form of the remainder), so E[W2^2] lies in an exact interval
-  [lo, hi]. The answer is the smallest value whose ``hi`` meets the target (it certainly
-  does); the smallest one whose ``lo`` meets it is reported too (below it none can).
+  joint moments E[(mu_g - mu_0)^a sigma_g^b] (a, b even, a + b <= 24) through the loop's update
+  (a linear recursion, below), in Decimal arithmetic (no overflow of E[sigma^24]); with t =
+  sigma^2 / sigma_0^2, :func:`sqrt_mean_bounds` brackets E[sqrt t] by the Gauss and Gauss-Radau
+  rules of t's law (the sharp Markov-Krein bounds given E[t^k], k <= 12), their recurrence
+  computed from the moments in exact rationals (Chebyshev's algorithm; the Hankel matrices'
+  positive definiteness decided exactly, an order that is not dropped and said so), the nodes
+  at 40 and 80 digits. :func:`w2_brackets` repeats the moments at 40, 80, ... digits until the
+  recurrences agree, so E[W2^2] lies in a verified interval [lo, hi] (floats rounded outward).
+  The answer is the smallest value whose ``hi`` meets the target (it certainly does); the
+  smallest one whose ``lo`` meets it is reported too (below it none can).
 - Discrete, replace: :func:`collapse.analytic.wright_fisher.loss_at` (the binomial chain of
   one state's count), and for a growing schedule the same chain with M_g changing
   (:func:`presence_curve`); fresh data: the count of one state is the Markov chain
@@ -59,14 +62,20 @@ with the best value reached).
 
 References: Shumailov et al. (2024), "Theoretical intuition" (p_(i+1) = alpha p_theta +
 beta p_i + gamma p_0), Theorem 3.1, "Discrete distributions with exact approximation";
-Gerstgrasser et al., "Is model collapse inevitable?" (2024) for accumulate.
+Gerstgrasser et al., "Is model collapse inevitable?" (2024) for accumulate; Krein & Nudel'man, The Markov Moment
+Problem and Extremal Problems (1977), Chapter III (the sharp bounds); Gautschi, Orthogonal Polynomials:
+Computation and Approximation (2004), Section 2.1 (Chebyshev's algorithm).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import decimal
+import functools
+import itertools
 import math
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -78,9 +87,9 @@ from collapse.core.validation import (
 )
 
 __all__ = [
-    "KNOBS", "RATE_TOLERANCE", "TARGETS", "Advice", "Problem", "advise", "discrete_value", "gaussian_moments",
-    "gaussian_value", "geometric_schedule", "presence_curve", "sqrt_mean_bounds", "tail_states", "w2_bounds",
-    "zipf_truth",
+    "KNOBS", "RATE_TOLERANCE", "TARGETS", "Advice", "Bracket", "Problem", "advise", "discrete_value",
+    "gaussian_moments", "gaussian_value", "geometric_schedule", "presence_curve", "sqrt_mean_bounds",
+    "tail_states", "w2_bounds", "w2_brackets", "zipf_truth",
 ]
 
 KNOBS = ("fresh", "samples", "accumulate", "weight")
@@ -217,7 +226,7 @@ def _mix_step(n_model: int, n_real: int, ddof: int, s0, degree: int, one) -> lis
             for l_ in range(k - i + 1):
                 mm = k - i - l_
                 w = math.factorial(k) // (math.factorial(i) * math.factorial(l_) * math.factorial(mm))
-                coef = w * x1[i] * x2[l_] * s0 ** (2 * l_) * c**mm
+                coef = w * x1[i] * x2[l_] * s0 ** (2 * l_) * (c**mm if mm else one)  # 0^0 = 1
                 if coef != 0:
                     terms.append((coef, _pmul({(0, 2 * i): 1}, E[(a, 2 * mm)])))
         rows.append(_to_row(_padd(*terms), index, 1 / (one * (m - ddof)) ** k))
@@ -249,7 +258,7 @@ def _accumulate_step(pooled: int, m: int, ddof: int, degree: int, one) -> list[d
                 for l_ in range(k - i + 1):
                     mm = k - i - l_
                     w = math.factorial(k) // (math.factorial(i) * math.factorial(l_) * math.factorial(mm))
-                    eaf += w * c0**i * ex[l_] * h**mm * ea[r + 2 * mm]
+                    eaf += w * (c0**i if i else one) * ex[l_] * h**mm * ea[r + 2 * mm]  # 0^0 = 1
             coef = math.comb(a, r) * v**r * eaf / den**k
             j = index[(a - r, r + b)]
             row[j] = row.get(j, 0) + coef
@@ -262,7 +271,8 @@ def _apply(rows: list[dict], vec: list) -> list:
 
 
 def gaussian_moments(estimator: str, regime: str, schedule: Sequence[int], sigma0: float = 1.0, *,
-                     n_real: int = 0, order: int = BOUND_ORDER, exact: bool = False) -> list[dict]:
+                     n_real: int = 0, order: int = BOUND_ORDER, exact: bool = False,
+                     digits: int | None = None) -> list[dict]:
     r"""E[(mu_g - mu_0)^a sigma_g^b] for g = 0..G, every even a, b with a + b <= 4 ``order``.
 
     Parameters
@@ -276,6 +286,9 @@ def gaussian_moments(estimator: str, regime: str, schedule: Sequence[int], sigma
         The truth's standard deviation (mu_0 = 0).
     exact : bool
         Rational arithmetic (``fractions.Fraction``; sigma0 is read as the rational of its decimal repr).
+    digits : int, optional
+        Decimal arithmetic at this many significant digits (unbounded exponent: no overflow), sigma0 read as
+        above; floats when neither ``exact`` nor ``digits`` is given (E[sigma^24] may overflow there).
 
     Returns
     -------
@@ -284,8 +297,18 @@ def gaussian_moments(estimator: str, regime: str, schedule: Sequence[int], sigma
     """
     ddof = {"unbiased": 1, "mle": 0}[check_choice("estimator", estimator, ("unbiased", "mle"))]
     check_choice("regime", regime, ("replace", "fresh", "accumulate"))
+    if digits is not None and not exact:
+        check_int("digits", digits, minimum=16)
+        with decimal.localcontext(decimal.Context(prec=digits, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN,
+                                                  traps=[decimal.InvalidOperation, decimal.DivisionByZero])):
+            return _moments(ddof, regime, schedule, Decimal(1), Decimal(repr(float(sigma0))), n_real, order, True)
     one = Fraction(1) if exact else 1.0
     s0 = Fraction(repr(float(sigma0))) if exact else float(sigma0)
+    return _moments(ddof, regime, schedule, one, s0, n_real, order, exact)
+
+
+def _moments(ddof: int, regime: str, schedule: Sequence[int], one, s0, n_real: int, order: int,
+             exact: bool) -> list[dict]:
     degree = 4 * check_int("order", order, minimum=1)
     keys = _keys(degree)
     vec = [s0**b if a == 0 else 0 * one for a, b in keys]
@@ -299,13 +322,25 @@ def gaussian_moments(estimator: str, regime: str, schedule: Sequence[int], sigma
         else:
             spec = ("mix", m - (n_real if regime == "fresh" else 0), n_real if regime == "fresh" else 0)
         if spec not in cache:
-            cache[spec] = (_mix_step(spec[1], spec[2], ddof, s0, degree, one) if spec[0] == "mix"
+            cache[spec] = (_mix_rows(spec[1], spec[2], ddof, s0, degree, one, _precision(one)) if spec[0] == "mix"
                            else _accumulate_step(spec[1], spec[2], ddof, degree, one))
         rows = cache.pop(spec) if spec[0] == "acc" else cache[spec]
         vec = _matvec(rows, vec, len(keys), exact)
         pooled += m
         out.append(dict(zip(keys, vec)))
     return out
+
+
+def _precision(one) -> tuple[str, int | None]:
+    """The arithmetic of ``one``: its type (1.0 == Fraction(1) == Decimal(1) hash alike) and Decimal precision."""
+    return type(one).__name__, (decimal.getcontext().prec if isinstance(one, Decimal) else None)
+
+
+@functools.lru_cache(maxsize=32)
+def _mix_rows(n_model: int, n_real: int, ddof: int, s0, degree: int, one, arithmetic: tuple) -> list[dict]:
+    """:func:`_mix_step`, cached (the rows of D_0 and of each share recur across the search's evaluations);
+    ``arithmetic`` (:func:`_precision`) is part of the key. The rows are read, never changed."""
+    return _mix_step(n_model, n_real, ddof, s0, degree, one)
 
 
 def _matvec(rows: list[dict], vec: list, n: int, exact: bool) -> list:
@@ -318,72 +353,351 @@ def _matvec(rows: list[dict], vec: list, n: int, exact: bool) -> list:
     return list(mat @ np.asarray(vec, dtype=float))
 
 
-def _gauss(m: Sequence[float], n: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """n-point Gauss quadrature (nodes, weights) of the measure with moments m_0..m_(2n) (Golub-Welsch).
+#: digits of the eigenvalues of the Jacobi matrices (the recurrence coefficients themselves are exact)
+NODE_DIGITS = 40
+#: digits of the joint moments (Decimal), tried in turn until two successive ones agree (see :func:`w2_brackets`)
+MOMENT_DIGITS = (40, 80, 160, 320)
+#: two precisions agree when every recurrence coefficient moves by at most this, relative
+COEFFICIENTS_AGREE = Fraction(1, 10 ** 30)
+#: an agreed bracket is widened by this, relative to its value (far above what a coefficient error of
+#: COEFFICIENTS_AGREE can move a Gauss sum whose nodes are resolved to NODE_DIGITS)
+AGREE = 1e-20
 
-    None when the Hankel matrix is not numerically positive definite (a measure on fewer than n + 1 points).
+
+def _as_fraction(v) -> Fraction:
+    """The exact rational value of an int, Fraction, float, Decimal or mpmath number."""
+    if isinstance(v, (int, Fraction)):
+        return Fraction(v)
+    if isinstance(v, (float, Decimal)):
+        finite = v.is_finite() if isinstance(v, Decimal) else math.isfinite(v)
+        if not finite:
+            raise InvalidArgument("moments", "finite numbers (E[sigma^k] overflowed? use digits=)", v)
+        return Fraction(v)
+    import mpmath
+
+    if isinstance(v, mpmath.mpf):
+        if not mpmath.isfinite(v):
+            raise InvalidArgument("moments", "finite numbers", v)
+        man, exp = v.man_exp
+        return Fraction(int(man) * 2**exp) if exp >= 0 else Fraction(int(man), 2**-exp)
+    raise InvalidArgument("moments", "numbers (int, Fraction, float, Decimal, mpmath.mpf)", type(v).__name__)
+
+
+def _recurrence(m: Sequence[Fraction], n: int) -> tuple[list[Fraction], list[Fraction]]:
+    r"""alpha_k, beta_k (k < n') of the monic orthogonal polynomials of the measure with moments m_0..m_(2n-1), exact.
+
+    Chebyshev's algorithm (Gautschi, Orthogonal Polynomials: Computation and Approximation (2004),
+    Algorithm 2.1) in rational arithmetic: beta_k = det H_(k+1) det H_(k-1) / det H_k^2 with H_k the k x k Hankel
+    matrix, so beta_0..beta_(k-1) > 0 iff H_k is positive definite. n' <= n is the largest order with every
+    beta > 0 (a measure on n' points has beta_(n') = 0; rounded moments may give beta < 0 there).
     """
-    H = np.array([[m[i + k] for k in range(n + 1)] for i in range(n + 1)], dtype=float)
+    prev, sig = [Fraction(0)] * (2 * n), list(m[:2 * n])
+    if sig[0] <= 0:
+        return [], []
+    alpha, beta = [sig[1] / sig[0]], [sig[0]]
+    for k in range(1, n):
+        new = [Fraction(0)] * (2 * n)
+        for l_ in range(k, 2 * n - k):
+            new[l_] = sig[l_ + 1] - alpha[k - 1] * sig[l_] - beta[k - 1] * prev[l_]
+        if new[k] <= 0:
+            break
+        alpha.append(new[k + 1] / new[k] - sig[k] / sig[k - 1])
+        beta.append(new[k] / sig[k - 1])
+        prev, sig = sig, new
+    return alpha, beta
+
+
+def _gauss_sum(alpha: list[Fraction], beta: list[Fraction], f, digits: int, start: list | None = None):
+    """sum_i w_i f(x_i) of the Gauss rule with recurrence (alpha, beta), nodes and weights at ``digits`` digits.
+
+    Nodes: the eigenvalues of the Jacobi matrix (diagonal alpha, off-diagonal sqrt(beta_k), k >= 1); weights the
+    Christoffel numbers w_i = 1 / sum_k p_k(x_i)^2 of the orthonormal polynomials (p_0 = beta_0^(-1/2)).
+    None when a node is not > 0 (f is evaluated on (0, oo) only). Returns (sum, nodes); ``start``: nodes of a
+    lower precision to refine (Newton's method, :func:`_newton_nodes`).
+    """
+    import mpmath
+
+    with mpmath.workdps(digits):
+        def mp(q: Fraction):
+            return mpmath.mpf(q.numerator) / q.denominator
+
+        n = len(alpha)
+        a = [mp(x) for x in alpha]
+        sb = [mpmath.sqrt(mp(x)) for x in beta]
+        nodes = [a[0]] if n == 1 else _newton_nodes(a, [mp(x) for x in beta], n, start)
+        if nodes is None:
+            J = mpmath.matrix(n, n)
+            for i in range(n):
+                J[i, i] = a[i]
+                if i + 1 < n:
+                    J[i, i + 1] = J[i + 1, i] = sb[i + 1]
+            try:
+                nodes = list(mpmath.eigsy(J, eigvals_only=True))
+            except (RuntimeError, ArithmeticError, ValueError):  # no convergence: no rule (a wider bracket)
+                return None, None
+        total = mpmath.mpf(0)
+        for x in nodes:
+            if not x > 0:
+                return None, None
+            p_prev, p = mpmath.mpf(0), 1 / sb[0]
+            s = p * p
+            for k in range(n - 1):
+                p_prev, p = p, ((x - a[k]) * p - (sb[k] if k else 0) * p_prev) / sb[k + 1]
+                s += p * p
+            total += f(x) / s
+        return total, nodes
+
+
+def _newton_nodes(a: list, b: list, n: int, start: list | None = None) -> list | None:
+    """The n zeros of the monic p_n (p_(k+1) = (x - a_k) p_k - b_k p_(k-1)) by Newton's method from the float
+    eigenvalues of the Jacobi matrix, at the working precision; None unless n distinct zeros, each bracketed by a
+    sign change of p_n, are found (the caller then takes mpmath's eigensolver)."""
+    import mpmath
+
     try:
-        R = np.linalg.cholesky(H).T  # upper triangular, H = R^T R
-    except np.linalg.LinAlgError:
+        if start is not None and len(start) == n:
+            raise LookupError  # refine the given nodes
+        af, bf = np.array([float(x) for x in a]), np.sqrt(np.array([float(x) for x in b[1:]]))
+        if not (np.all(np.isfinite(af)) and np.all(np.isfinite(bf)) and np.all(bf > 0)):
+            return None
+        guess = np.linalg.eigvalsh(np.diag(af) + np.diag(bf, 1) + np.diag(bf, -1))
+    except LookupError:
+        guess = start
+    except (np.linalg.LinAlgError, OverflowError, ValueError):
         return None
-    d = np.diag(R)
-    if np.any(d <= 1e-12 * d[0]):
+
+    def p_dp(x):
+        p0, p1, d0, d1 = mpmath.mpf(0), mpmath.mpf(1), mpmath.mpf(0), mpmath.mpf(0)
+        for k in range(n):
+            p0, p1, d0, d1 = p1, (x - a[k]) * p1 - (b[k] if k else 0) * p0, d1, p1 + (x - a[k]) * d1 - (b[k] if k else 0) * d0
+        return p1, d1
+
+    eps = mpmath.mpf(2) ** (-mpmath.mp.prec + 8)
+    nodes = []
+    for x0 in guess:
+        x = mpmath.mpf(x0)
+        for _ in range(200):
+            p, dp = p_dp(x)
+            if dp == 0:
+                return None
+            step = p / dp
+            x -= step
+            if abs(step) <= eps * abs(x):
+                break
+        else:
+            return None
+        d = max(abs(x) * eps * 16, mpmath.mpf(2) ** (-mpmath.mp.prec * 2))
+        if p_dp(x - d)[0] * p_dp(x + d)[0] > 0:
+            return None
+        nodes.append(x)
+    nodes.sort()
+    if any(not y - x > 64 * eps * max(abs(x), abs(y)) for x, y in itertools.pairwise(nodes)):
         return None
-    alpha = [R[k, k + 1] / R[k, k] - (R[k - 1, k] / R[k - 1, k - 1] if k else 0.0) for k in range(n)]
-    beta = [R[k + 1, k + 1] / R[k, k] for k in range(n - 1)]
-    nodes, vecs = np.linalg.eigh(np.diag(alpha) + np.diag(beta, 1) + np.diag(beta, -1))
-    return nodes, m[0] * vecs[0] ** 2
+    return nodes
 
 
-def sqrt_mean_bounds(t_moments: Sequence[float]) -> tuple[float, float]:
-    r"""Bounds (lo, hi) on E[sqrt(t)] for t >= 0 with raw moments E[t^k], k = 0..K (floats).
+def _sqrt_bracket(m: Sequence[Fraction]) -> tuple:
+    """(lo, hi, (n_hi, n_lo), digits) of E[sqrt t] as mpmath numbers, from exact moments m_0..m_K.
 
-    hi: the n-point Gauss quadrature of t's law (n = K // 2); its error is f^(2n)(xi) / (2n)! E[pi_n(t)^2] with
-    f^(2n) < 0 for sqrt, so it overestimates. lo: Gauss-Radau with a node at 0, i.e. the Gauss rule of
-    the measure t dP applied to t^(-1/2) (whose derivatives of even order are > 0; n = (K - 1) // 2): it
-    underestimates.
-    These are the sharp bounds given those moments (Markov-Krein). The moments are standardised
-    (y = (t - E t) / sd) before the Hankel matrices are formed; n is lowered while they are singular.
-    Jensen's E[sqrt t] <= sqrt(E t) and E[sqrt t] >= 0 are kept when sharper.
+    Each Gauss sum at NODE_DIGITS and at twice that many digits (and more while they differ); the bracket is
+    widened by the difference. Falls back to Jensen's sqrt(m_0 m_1) and 0 where no rule exists.
     """
-    mu = [float(v) for v in t_moments]
-    mean = mu[1] / mu[0]
-    var = mu[2] / mu[0] - mean**2
-    jensen = math.sqrt(max(mean, 0.0)) * mu[0]
-    if var <= 1e-14 * max(mean, 1e-300) ** 2:  # a point mass (to rounding): sqrt of the mean
-        return jensen, jensen
-    sd = math.sqrt(var)
-    # E[y^k] and E[t y^k], y = (t - mean) / sd, from the raw moments
-    ey = [sum(math.comb(k, i) * mu[i] * (-mean) ** (k - i) for i in range(k + 1)) / sd**k for k in range(len(mu))]
-    ety = [mean * ey[k] + sd * ey[k + 1] for k in range(len(mu) - 1)]
-    hi, lo = jensen, 0.0
-    for n in range((len(ey) - 1) // 2, 0, -1):
-        g = _gauss(ey, n)
-        if g is not None:
-            hi = min(hi, float(np.sum(g[1] * np.sqrt(np.maximum(mean + sd * g[0], 0.0)))))
-            break
-    for n in range((len(ety) - 1) // 2, 0, -1):
-        g = _gauss(ety, n)
-        if g is not None and np.all(mean + sd * g[0] > 0):
-            lo = max(lo, float(np.sum(g[1] / np.sqrt(mean + sd * g[0]))))
-            break
-    return lo, max(hi, lo)
+    import mpmath
+
+    K = len(m) - 1
+    rec_hi = _recurrence(m, (K + 1) // 2)  # m_0..m_(2n-1): the Gauss rule of t's law, overestimates sqrt
+    rec_lo = _recurrence(m[1:], K // 2)  # the Gauss rule of t dP for t^(-1/2): underestimates
+    digits = NODE_DIGITS
+    while True:
+        res = []
+        x_hi = x_lo = None
+        for d in (digits, 2 * digits):
+            hi, x_hi = _gauss_sum(*rec_hi, mpmath.sqrt, d, x_hi) if rec_hi[0] else (None, None)
+            lo, x_lo = _gauss_sum(*rec_lo, lambda x: 1 / mpmath.sqrt(x), d, x_lo) if rec_lo[0] else (None, None)
+            res.append((lo, hi))
+        (lo1, hi1), (lo2, hi2) = res
+        with mpmath.workdps(2 * digits):
+            jensen = mpmath.sqrt(mpmath.mpf(m[0].numerator) / m[0].denominator
+                                 * mpmath.mpf(m[1].numerator) / m[1].denominator)
+            lo_ok, hi_ok = lo1 is not None and lo2 is not None, hi1 is not None and hi2 is not None
+            gap = max([abs(lo1 - lo2)] * lo_ok + [abs(hi1 - hi2)] * hi_ok, default=mpmath.mpf(0))
+            if gap <= mpmath.mpf(10) ** (-digits // 2) * jensen or digits >= 8 * NODE_DIGITS:
+                lo = max(mpmath.mpf(0), min(lo1, lo2) - gap) if lo_ok else mpmath.mpf(0)
+                hi = min(jensen, max(hi1, hi2) + gap) if hi_ok else jensen
+                return lo, max(lo, hi), (len(rec_hi[0]) * hi_ok, len(rec_lo[0]) * lo_ok), 2 * digits
+        digits *= 2
 
 
-def w2_bounds(moments: dict, sigma0: float) -> tuple[float, float]:
-    r"""Bounds (lo, hi) on E[W2^2] = E[D^2] + E[S^2] - 2 sigma_0 E[S] + sigma_0^2 from exact moments.
+def _down(x) -> float:
+    return math.nextafter(math.nextafter(float(x), -math.inf), -math.inf)
+
+
+def _up(x) -> float:
+    return math.nextafter(math.nextafter(float(x), math.inf), math.inf)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bracket:
+    """lo <= value <= hi (floats, rounded outward); iterating gives (lo, hi).
+
+    ``nodes``: the points of the upper (Gauss) and lower (Gauss-Radau) rules used, ``wanted`` those the moments
+    would allow; ``note`` says why fewer were used (empty when none were dropped).
+    """
+
+    lo: float
+    hi: float
+    nodes: tuple[int, int] = (0, 0)
+    wanted: tuple[int, int] = (0, 0)
+    note: str = ""
+
+    def __iter__(self):
+        return iter((self.lo, self.hi))
+
+
+def sqrt_mean_bounds(t_moments: Sequence) -> Bracket:
+    r"""Bounds (lo, hi) on E[sqrt(t)] for t >= 0 with raw moments E[t^k], k = 0..K (m_0 the mass).
+
+    The moments are read as exact rationals (ints, Fractions, floats, Decimals, mpmath numbers: each by its
+    exact value), and the orthogonal-polynomial recurrence is computed from them in rational arithmetic
+    (:func:`_recurrence`), so the positive definiteness of every Hankel matrix is decided exactly; only the
+    nodes (eigenvalues of the Jacobi matrix) are rounded, at 40 and 80 digits, and the bracket is widened by
+    their difference and rounded outward to floats.
+
+    hi: the n-point Gauss rule of t's law, n = ceil(K / 2) (moments m_0..m_(2n-1)); its error is
+    f^(2n)(xi) / (2n)! E[pi_n(t)^2] with f^(2n) < 0 for sqrt, so it overestimates. lo: Gauss-Radau with a node
+    at 0, i.e. the Gauss rule of the measure t dP (moments m_1..m_(2n), n = floor(K / 2)) applied to t^(-1/2),
+    whose derivatives of even order are > 0: it underestimates. These are the sharp bounds given those moments
+    (Markov-Krein). Where a Hankel matrix is not positive definite the rule of the largest order that is
+    is used (``nodes`` < ``wanted``, said in ``note``); for a law on n atoms the n-point rule is the law itself.
+    Jensen's E[sqrt t] <= sqrt(m_0 E[t]) and E[sqrt t] >= 0 are kept when sharper.
+    """
+    m = [_as_fraction(v) for v in t_moments]
+    if len(m) < 2 or m[0] <= 0 or any(v < 0 for v in m[::2]) or m[1] < 0:
+        raise InvalidArgument("t_moments", "E[t^k], k = 0..K >= 1, of a law on [0, oo) (m_0 > 0)",
+                              [float(v) for v in m[:3]])
+    K = len(m) - 1
+    wanted = ((K + 1) // 2, K // 2)
+    lo, hi, nodes, _ = _sqrt_bracket(m)
+    return Bracket(_down(lo) if lo > 0 else 0.0, _up(hi), nodes, wanted, _dropped(nodes, wanted))
+
+
+def _dropped(nodes: tuple[int, int], wanted: tuple[int, int]) -> str:
+    if nodes == wanted:
+        return ""
+    return (f"Gauss / Gauss-Radau rules on {nodes[0]} / {nodes[1]} nodes, not {wanted[0]} / {wanted[1]}: the "
+            "moments' Hankel matrices of higher order are not positive definite (a law on few points, or moments "
+            "rounded beyond what that order can resolve)")
+
+
+def _w2_mp(moments: dict, s0: Fraction, order: int | None = None):
+    """(lo, hi, nodes, wanted) of E[W2^2] as mpmath numbers from one generation's moments read exactly."""
+    import mpmath
+
+    top = max(b for a, b in moments if a == 0) // 2 if order is None else order
+    t = [_as_fraction(moments[(0, 2 * k)]) / s0 ** (2 * k) for k in range(top + 1)]
+    lo_es, hi_es, nodes, digits = _sqrt_bracket(t)
+    base = _as_fraction(moments[(2, 0)]) + _as_fraction(moments[(0, 2)]) + s0**2
+    with mpmath.workdps(digits):
+        b = mpmath.mpf(base.numerator) / base.denominator
+        c = 2 * mpmath.mpf(s0.numerator) ** 2 / mpmath.mpf(s0.denominator) ** 2
+        return b - c * hi_es, b - c * lo_es, nodes, ((top + 1) // 2, top // 2)
+
+
+def w2_bounds(moments: dict, sigma0: float) -> Bracket:
+    r"""Bounds (lo, hi) on E[W2^2] = E[D^2] + E[S^2] - 2 sigma_0 E[S] + sigma_0^2 from one generation's moments.
 
     E[S] = sigma_0 E[sqrt(t)], t = S^2 / sigma_0^2, bracketed by :func:`sqrt_mean_bounds` from the moments
-    E[t^k] that ``moments`` (one generation of :func:`gaussian_moments`) holds.
+    E[t^k] that ``moments`` (one generation of :func:`gaussian_moments`) holds, read as exact numbers: the
+    bracket is rigorous for those moments. Rounded moments (floats, or Decimals of too few digits) may be off
+    by more than the bracket's width where the Hankel matrices are ill-conditioned: :func:`w2_brackets`
+    computes the moments at increasing precision until the bracket no longer moves.
     """
-    s0 = float(sigma0)
-    top = max(b for a, b in moments if a == 0) // 2
-    t = [float(moments[(0, 2 * k)]) / s0 ** (2 * k) for k in range(top + 1)]
-    lo_es, hi_es = sqrt_mean_bounds(t)
-    base = float(moments[(2, 0)]) + float(moments[(0, 2)]) + s0**2
-    return base - 2 * s0**2 * hi_es, base - 2 * s0**2 * lo_es
+    lo, hi, nodes, wanted = _w2_mp(moments, Fraction(repr(float(sigma0))))
+    return Bracket(_down(lo), _up(hi), nodes, wanted, _dropped(nodes, wanted))
+
+
+def w2_brackets(estimator: str, regime: str, schedule: Sequence[int], sigma0: float = 1.0, *, n_real: int = 0,
+                generations: Sequence[int] | None = None) -> dict[int, Bracket]:
+    r"""Verified brackets of E[W2^2] at each generation g of ``generations`` (default: the last).
+
+    The joint moments (:func:`gaussian_moments`, Decimal arithmetic) are computed at MOMENT_DIGITS[0] and
+    MOMENT_DIGITS[1] digits; a generation's bracket is accepted once the two give rules of the same order
+    whose recurrence coefficients (computed exactly from each) agree to COEFFICIENTS_AGREE relative, and is
+    then widened by AGREE of its value. Otherwise the digits double (up to
+    MOMENT_DIGITS[-1]); a generation that still disagrees drops to the largest order 4 j (j < 6) of moments
+    whose brackets agree (said in the bracket's note), down to j = 1: E[sigma^2], E[sigma^4], whose
+    Jensen / Gauss-Radau bracket is well-conditioned at any precision.
+    """
+    import mpmath
+
+    s0 = Fraction(repr(float(sigma0)))
+    gens = [len(schedule)] if generations is None else list(generations)
+    out: dict[int, Bracket] = {}
+    history = []
+    for digits in MOMENT_DIGITS:
+        history.append(gaussian_moments(estimator, regime, schedule, sigma0, n_real=n_real, digits=digits))
+        if len(history) > 1:
+            for g in gens:
+                if g not in out:
+                    got = _agreed(history[-2][g], history[-1][g], s0, 2 * BOUND_ORDER, mpmath)
+                    if got is not None:
+                        out[g] = got
+            if len(out) == len(gens):
+                return out
+    a, b = history[-2:]
+    for g in gens:  # never agreed at full order: the largest order that does
+        if g in out:
+            continue
+        for order in range(2 * BOUND_ORDER - 1, 1, -1):
+            got = _agreed(a[g], b[g], s0, order, mpmath)
+            if got is not None:
+                out[g] = got
+                break
+        else:
+            out[g] = _agreed(a[g], b[g], s0, 2, mpmath, force=True)
+    return out
+
+
+def _t_rules(moments: dict, s0: Fraction, order: int) -> tuple:
+    """The exact recurrences of the upper and lower rules of :func:`_sqrt_bracket` for one generation."""
+    m = [_as_fraction(moments[(0, 2 * k)]) / s0 ** (2 * k) for k in range(order + 1)]
+    return _recurrence(m, (order + 1) // 2), _recurrence(m[1:], order // 2)
+
+
+def _close(r1: tuple, r2: tuple) -> bool:
+    """Two recurrences (alpha, beta) of the same length, every coefficient within COEFFICIENTS_AGREE relative."""
+    for (a1, b1), (a2, b2) in zip(r1, r2):
+        if len(a1) != len(a2):
+            return False
+        for x, y in zip(a1 + b1, a2 + b2):
+            if abs(x - y) > COEFFICIENTS_AGREE * max(abs(x), abs(y)):
+                return False
+    return True
+
+
+def _agreed(m1: dict, m2: dict, s0: Fraction, order: int, mpmath, force: bool = False) -> Bracket | None:
+    """The bracket of the more precise moments m2, if m1's recurrences agree with m2's (the same rules, every
+    coefficient within COEFFICIENTS_AGREE relative: the moments' rounding is then far below the rules' use of
+    them), widened by AGREE of its value; ``force``: widened by its distance to m1's bracket whatever it is."""
+    full = ((2 * BOUND_ORDER + 1) // 2, BOUND_ORDER)
+    if force:
+        lo1, hi1, _, _ = _w2_mp(m1, s0, order)
+        lo2, hi2, n2, _ = _w2_mp(m2, s0, order)
+        gap = max(abs(lo1 - lo2), abs(hi1 - hi2))
+        lo, hi = min(lo1, lo2) - gap, max(hi1, hi2) + gap
+    else:
+        if not _close(_t_rules(m1, s0, order), _t_rules(m2, s0, order)):
+            return None
+        lo2, hi2, n2, _ = _w2_mp(m2, s0, order)
+        slack = AGREE * abs(hi2)
+        lo, hi = lo2 - slack, hi2 + slack
+    note = _dropped(n2, full)
+    if order < 2 * BOUND_ORDER:
+        note = (f"moments up to E[sigma^{2 * order}] only (higher ones did not settle at "
+                f"{MOMENT_DIGITS[-1]} digits); " + note)
+    if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
+        raise InvalidArgument("E[W2^2] bracket", "finite values", (lo, hi))
+    return Bracket(_down(lo), _up(hi), n2, full, note)
 
 
 # ------------------------------------------------------------------ exact values of a target
@@ -409,12 +723,13 @@ def _mix_sigma2(estimator: str, m: int, n_real: int, generations: int, sigma0: f
 
 
 def gaussian_value(target: str, estimator: str, regime: str, schedule: Sequence[int], sigma0: float = 1.0, *,
-                   n_real: int = 0, over: str = "final") -> tuple[float, float, int]:
-    """(lo, hi, g): the target's exact value at generation g (an interval where only bounds exist).
+                   n_real: int = 0, over: str = "final") -> tuple[float, float, int, str]:
+    """(lo, hi, g, note): the target's exact value at generation g (an interval where only bounds exist).
 
     ``target`` ``"w2"`` (E[W2^2], with ``over="all"`` its maximum over g = 1..G, at g) or ``"sigma2"``
     (E[sigma_g^2] / sigma_0^2, with ``over="all"`` its minimum). ``regime`` as in :func:`gaussian_moments`;
-    ``fresh`` needs a constant schedule. See the module docstring for where each value comes from.
+    ``fresh`` needs a constant schedule. See the module docstring for where each value comes from. ``note``
+    is empty unless a bracket used fewer moments than E[sigma^24] (:func:`w2_brackets`).
     """
     from collapse.analytic import numeric as N
 
@@ -425,19 +740,19 @@ def gaussian_value(target: str, estimator: str, regime: str, schedule: Sequence[
         v = (N.gaussian_values(estimator, schedule[0], G, sigma0, cached=True) if len(set(schedule)) == 1
              else N.gaussian_schedule_values(estimator, schedule, sigma0))
         x = float(v["E_W2sq"]) if target == "w2" else float(v["E_sigma2"]) / sigma0**2
-        return x, x, G
+        return x, x, G, ""
     if target == "sigma2":
         curve = (_mix_sigma2(estimator, schedule[0], n_real, G, sigma0) if regime == "fresh"
                  else [float(e) for e in N.gaussian_accumulate_values(estimator, schedule, sigma0,
                                                                       cached=True)["E_sigma2"]])
         ratio = np.asarray(curve) / sigma0**2
         g = G if over == "final" else 1 + int(np.argmin(ratio[1:]))
-        return float(ratio[g]), float(ratio[g]), g
-    moments = gaussian_moments(estimator, regime, schedule, sigma0, n_real=n_real)
+        return float(ratio[g]), float(ratio[g]), g, ""
     gens = [G] if over == "final" else range(1, G + 1)
-    bounds = {g: w2_bounds(moments[g], sigma0) for g in gens}
-    g = max(bounds, key=lambda k: bounds[k][1])
-    return max(b[0] for b in bounds.values()), bounds[g][1], g
+    bounds = w2_brackets(estimator, regime, schedule, sigma0, n_real=n_real, generations=gens)
+    g = max(bounds, key=lambda k: bounds[k].hi)
+    notes = sorted({b.note for b in bounds.values() if b.note})
+    return max(b.lo for b in bounds.values()), bounds[g].hi, g, "; ".join(notes)
 
 
 def presence_curve(qs: Sequence[float], schedule: Sequence[int], n_real: int = 0) -> np.ndarray:
@@ -574,6 +889,8 @@ class Evaluation:
     hi: float
     generation: int
     n_real: int = 0
+    #: non-empty when the bracket used fewer moments than it could (see :func:`w2_brackets`)
+    note: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -618,12 +935,13 @@ def evaluate(problem: Problem, value: float) -> Evaluation:
     else:
         schedule, regime = (int(value),) * G, ("accumulate" if problem.knob == "accumulate" else "replace")
     if problem.family == "gaussian":
-        lo, hi, g = gaussian_value(problem.target, problem.estimator, regime, schedule, problem.sigma0,
-                                   n_real=n_real, over=problem.over)
+        lo, hi, g, note = gaussian_value(problem.target, problem.estimator, regime, schedule, problem.sigma0,
+                                         n_real=n_real, over=problem.over)
     else:
+        note = ""
         lo, hi, g = discrete_value(problem.p0, tail_states(problem.p0, problem.tail), regime, schedule,
                                    n_real=n_real, over=problem.over)
-    return Evaluation(value, _regime(problem, n_real), tuple(schedule), lo, hi, g, n_real)
+    return Evaluation(value, _regime(problem, n_real), tuple(schedule), lo, hi, g, n_real, note)
 
 
 def _evaluate_weight(problem: Problem) -> Evaluation:

@@ -216,14 +216,15 @@ def gauss_rule(moments: list, n: int, dps: int = 40) -> tuple[list, list]:
 def sharp_sqrt_bounds(moments: list, dps: int = 40) -> tuple[float, float]:
     """The Markov-Krein bounds on E[sqrt t] from E[t^j], j = 0..24: (lo, hi).
 
-    hi: the 12-point Gauss rule of t's law applied to sqrt (the even derivatives of sqrt are < 0, so it
-    overestimates); lo: the 11-point Gauss rule of the measure t dP (moments E[t^(j+1)]) applied to t^(-1/2),
-    i.e. a Gauss-Radau rule with a node at 0 (the even derivatives of t^(-1/2) are > 0: it underestimates).
+    hi: the 12-point Gauss rule of t's law (moments j <= 23) applied to sqrt (the even derivatives of sqrt are
+    < 0, so it overestimates); lo: the 12-point Gauss rule of the measure t dP (moments E[t^(j+1)], j + 1 <= 24)
+    applied to t^(-1/2), i.e. a Gauss-Radau rule with a node at 0 (the even derivatives of t^(-1/2) are > 0:
+    it underestimates). The lower and upper principal representations of m_0..m_24 on [0, oo).
     """
     with mpmath.workdps(dps):
         x, w = gauss_rule(moments, 12, dps)
         hi = mpmath.fsum(wi * mpmath.sqrt(xi) for xi, wi in zip(x, w))
-        x, w = gauss_rule(moments[1:], 11, dps)
+        x, w = gauss_rule(moments[1:], 12, dps)
         lo = mpmath.fsum(wi / mpmath.sqrt(xi) for xi, wi in zip(x, w))
         return float(lo), float(hi)
 
@@ -363,33 +364,33 @@ def _check_sqrt_bounds(ctx: Context) -> Outcome:
     for k in (1, 2, 3, 5, 10, 40):  # t = X / k, X ~ chi2_k
         mom = [math.prod(Fraction(k + 2 * i, k) for i in range(j)) for j in range(25)]
         exact = math.sqrt(2 / k) * math.exp(math.lgamma((k + 1) / 2) - math.lgamma(k / 2))
-        lo, hi = A.sqrt_mean_bounds([float(m) for m in mom])
-        if not lo - 1e-12 <= exact <= hi + 1e-12:
+        lo, hi = A.sqrt_mean_bounds(mom)
+        if not lo <= exact <= hi:
             bad.append(f"chi2_{k}/{k}: [{lo}, {hi}] misses E[sqrt t] = {exact}")
         worst = max(worst, (hi - lo) / exact)
-        if k <= 5:  # sharp: the 40-digit Markov-Krein bounds of the same moments (rounding ~1e-10 in float)
+        if k <= 5:  # sharp: the 40-digit Markov-Krein bounds of the same exact moments
             s_lo, s_hi = sharp_sqrt_bounds(mom)
             dev = max(dev, abs(lo - s_lo) / s_lo, abs(hi - s_hi) / s_hi)
-            if abs(lo - s_lo) > 1e-8 * s_lo or abs(hi - s_hi) > 1e-8 * s_hi:
+            if abs(lo - s_lo) > 1e-13 * s_lo or abs(hi - s_hi) > 1e-13 * s_hi:
                 bad.append(f"chi2_{k}/{k}: [{lo!r}, {hi!r}] is not the sharp bracket [{s_lo!r}, {s_hi!r}]")
     ests, Ms, Gs = _REPLACE_GRID
     n = 0
     for est in ests:
         for m in Ms:
             for s0 in ((1.0, 1.5) if m == 10 else (1.0,)):
-                mom = A.gaussian_moments(est, "replace", [m] * max(Gs), s0)
+                brackets = A.w2_brackets(est, "replace", [m] * max(Gs), s0, generations=Gs)
                 for G in Gs:
-                    lo, hi = A.w2_bounds(mom[G], s0)
+                    lo, hi = brackets[G]
                     exact = float(replace_w2(est, m, G, s0))
                     n += 1
-                    if not lo - 1e-12 * exact <= exact <= hi + 1e-12 * exact:
+                    if not lo <= exact <= hi:
                         bad.append(f"replace, {est}, M = {m}, G = {G}, sigma_0 = {s0}: E[W2^2] bracket "
                                    f"[{lo:.10g}, {hi:.10g}] misses {exact:.10g}")
-    return Outcome("sqrt_mean_bounds from E[t^j], j <= 24, contains E[sqrt t] of t = chi2_k / k, k in (1, 2, 3, 5, 10, "
+    return Outcome("sqrt_mean_bounds from exact E[t^j], j <= 24, contains E[sqrt t] of t = chi2_k / k, k in (1, 2, 3, 5, 10, "
                    f"40) (a Gamma-function ratio; widest bracket {worst:.2e} relative) and, for k <= 5, equals the "
                    "sharp Markov-Krein bracket of those moments (Chebyshev's algorithm and the Jacobi matrix at 40 "
-                   f"digits; largest deviation {dev:.1e} relative); the E[W2^2] bracket of gaussian_moments + "
-                   f"w2_bounds under replace contains the chi-square product at {n} (estimator, M, G, sigma_0), "
+                   f"digits; largest deviation {dev:.1e} relative); the verified E[W2^2] bracket of w2_brackets "
+                   f"(Decimal moments at increasing precision) under replace contains the chi-square product at {n} (estimator, M, G, sigma_0), "
                    f"M in {Ms}, G in {Gs}, sigma_0 = 1 (and 1.5 at M = 10)"
                    + ("" if not bad else "; FAILED: " + "; ".join(bad[:3])), ok=not bad, witness=bad[:1] or None)
 

@@ -132,14 +132,24 @@ def _discrete(args) -> int:
 
 def _run(args, problem, truth: dict) -> int:
     from collapse.analytic.advise import advise
+    from collapse.core.validation import InvalidArgument
 
-    advice = advise(problem)
+    try:
+        advice = advise(problem)
+    except InvalidArgument:
+        raise
+    except (ArithmeticError, ValueError, RuntimeError) as e:  # a numeric failure of the exact values: one line, exit 2
+        raise InvalidArgument("--samples / --generations", "a problem whose exact values stay computable (fewer "
+                              "generations or more samples)", f"{type(e).__name__}: {e}") from None
     check = None if args.no_check else _check(args, advice)
     if args.json:
         print(json.dumps(_as_json(args, advice, check, truth)))
     else:
         print(headline(advice))
         print(_table(advice, check))
+        for e in (advice.answer, advice.below):
+            if e is not None and e.note:
+                print(f"bracket at {_knob(advice, e)}: {e.note}")
         print(f"search: {advice.tolerance}" + ("" if check is None else f"; check: {check.chains} chains of the "
               f"literal loop, seed {args.seed}, {check.seconds:.1f} s"))
     return 1 if check is not None and not _within(advice.answer, check) else 0
@@ -277,7 +287,8 @@ def _evaluation_json(advice, e) -> dict | None:
     if e is None:
         return None
     pr = advice.problem
-    out = {"value": e.knob_value, "regime": e.regime, "predicted": [e.lo, e.hi], "generation": e.generation}
+    out = {"value": e.knob_value, "regime": e.regime, "predicted": [e.lo, e.hi], "generation": e.generation,
+           "bracket_note": e.note}
     if pr.knob == "weight":
         out |= {"weight": e.knob_value, "ratio": pr.ratio, "n_real": e.n_real, "samples": pr.samples}
     elif pr.knob == "fresh":

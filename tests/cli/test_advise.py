@@ -107,3 +107,29 @@ def test_combinations_refused_in_one_line(capsys, argv, option):
     assert exc.value.code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and option in lines[0] and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [("gaussian", "--w2", "0.9", "-n", "60", "-M", "3"),
+                                  ("gaussian", "--w2", "0.5", "-n", "200", "-M", "4")], ids=" ".join)
+def test_long_horizons_at_small_m_answer(capsys, argv):
+    """E[sigma^24] overflows floats here (it was a LinAlgError traceback): an answer, with a finite bracket."""
+    code, out, err = run(capsys, *argv, "--no-check", "--json")
+    res = json.loads(out)
+    assert code == 0 and "Traceback" not in err and res["met"]
+    lo, hi = res["answer"]["predicted"]
+    assert 0 < lo <= hi <= float(argv[2]) and res["answer"]["bracket_note"] == ""
+
+
+def test_a_numeric_failure_is_one_line(capsys, monkeypatch):
+    from collapse.analytic import advise as A
+
+    def broken(problem):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(A, "advise", broken)
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(["advise", "gaussian", "-n", "5", "-M", "10", "--no-check"]))
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert exc.value.code == 2 and out == "" and len(lines) == 1 and "Traceback" not in err
+    assert "--samples / --generations" in lines[0] and "ZeroDivisionError" in lines[0]
