@@ -12,7 +12,10 @@ Markov's inequality on Sigma_k gives Pr(Sigma_k > eps) <= E[Sigma_k] / eps =
 reported bound (sigma_0 / eps) exp(-k/(4n)) (:func:`gaussian_tail_bound`). The last step
 needs an upper bound on log rho = log Gamma(y + 1/2) - log Gamma(y) - log(y)/2, y = (n-1)/2:
 Stirling's series with its remainder (:func:`stirling_series`) and the cubic Taylor bound on
-log(1 + u) give the rational function :func:`log_rho_upper`.
+log(1 + u) give the rational function :func:`log_rho_upper`. The authors' notebook draws a
+different curve: its bound list holds the stated bound for k = 1, ..., ng (capped at 1) and is
+plotted at generations 0, ..., ng - 1, so the curve at generation k is
+min(1, (sigma_0 / eps) exp(-(k + 1)/(4n))) (:func:`gaussian_tail_notebook`).
 
 *A unigram symbol.* Resampling n tokens from the empirical distribution, the count X of
 one symbol is the binomial chain X' ~ Binomial(n, X/n). Its pgf lies below the Poisson
@@ -21,7 +24,11 @@ the extinction probability is at most that of the critical Poisson(1) Galton-Wat
 P(X_k = 0 | X_0 = lambda) <= exp(-lambda r_(k-1)) (:func:`unigram_extinction_upper`), and
 r_(k-1) >= 1/k gives Pr(Theta_(k,i) != 0) >= 1 - exp(-lambda_i / k), the form of
 :func:`collapse.analytic.rates.suresh_survival_lower` with m = lambda_i, t = k
-(:func:`unigram_survival_lower`).
+(:func:`unigram_survival_lower`). The authors' notebook states a band (its Theorem 1 for the Bernoulli
+chain, its Corollary 1 for each unigram symbol): with p_0 = lambda/n and g_k = g^(o k)(oo), g(x) = 1 - e^(-x)
+(:func:`notebook_g`; g_k = r_(k-1)), Pr(P_k != 0) lies in [1 - exp(-n p_0 g_k), 1 - (1 - 3 n p_0^2 - 3 k p_0)
+exp(-n p_0 g_k)] (:func:`unigram_survival_band`), and g_k lies in [1/k, 3/k] (:func:`notebook_g_band`); the
+sharper g_k <= 2/(k + 1) follows from e^x <= (2 + x)/(2 - x) on [0, 2) (:func:`notebook_g_sharp_upper`).
 
 **Dey & Donoho**, "Universality of the pi^2/6 pathway in avoiding model collapse"
 (arXiv:2410.22812). *Augment*: every generation adds n draws of the latest fit to all the
@@ -52,9 +59,10 @@ from collapse.core.validation import check_choice, check_int
 
 __all__ = [
     "eps", "y", "u", "z", "N", "j", "lam",
-    "gaussian_tail_bound", "gaussian_tail_markov", "log_rho", "stirling_series", "lgamma_bounds", "log_rho_upper",
-    "log1p_upper",
+    "gaussian_tail_bound", "gaussian_tail_notebook", "gaussian_tail_markov", "log_rho", "stirling_series",
+    "lgamma_bounds", "log_rho_upper", "log1p_upper",
     "binomial_poisson_log_gap", "unigram_extinction_upper", "unigram_survival_lower",
+    "p0", "gk", "notebook_g", "unigram_survival_band", "notebook_g_band", "notebook_g_sharp_upper",
     "augment_variance_step", "augment_variance_values", "discard_variance_risk",
     "asymptotic_steps", "augment_relative_risk", "augment_limit", "augment_efficiency",
     "discard_relative_risk", "augment_mean_relative_risk",
@@ -67,6 +75,8 @@ z = sp.Symbol("z", positive=True)  # the argument of log Gamma
 N = sp.Symbol("N", integer=True, positive=True)  # points pooled before a generation
 j = R.j  # generation index in sums (that of rates._sum_to, which finds harmonic numbers)
 lam = sp.Symbol("lambda", positive=True)  # a symbol's count in the original corpus
+p0 = sp.Symbol("p_0", positive=True)  # its initial frequency lambda / n
+gk = sp.Symbol("g_k", positive=True)  # g^(o k)(oo), g(x) = 1 - e^(-x)
 _X = sp.Symbol("X", positive=True)  # chi-square variable
 _Z = sp.Symbol("Z", real=True)  # standard normal variable
 
@@ -76,6 +86,22 @@ _Z = sp.Symbol("Z", real=True)  # standard normal variable
 def gaussian_tail_bound() -> sp.Expr:
     """(sigma_0 / eps) exp(-k / (4 n)) in the symbols of :mod:`.gaussian` (M = n samples, n = k generations)."""
     return G.sigma0 / eps * sp.exp(-G.n / (4 * G.M))
+
+
+@functools.cache
+def gaussian_tail_notebook() -> sp.Expr:
+    """The curve the authors' notebook plots at generation k (M = n samples, n = k in :mod:`.gaussian`).
+
+    Typed from simulations.ipynb (github.com/berserank/rate-of-model-collapse): ``our_bounds_probability``
+    appends ``min(1, (sigma_0/eps) * np.exp(-k/(4*(n))))`` for ``k in range(1, ng+1)``, and the plot cell
+    draws ``plt.plot(range(0,ng)[::dist], upper_bound[::dist], ...)`` against simulated frequencies whose
+    entry i is generation i (entry 0 is sigma_0): the value drawn at generation k is that of k + 1,
+    min(1, (sigma_0/eps) exp(-(k + 1)/(4n))).
+
+    References:
+        Suresh, Thangaraj, Khandavally, simulations.ipynb, cells DyRGXBWvGqjX and 099ntxmvGr4E.
+    """
+    return sp.Min(1, G.sigma0 / eps * sp.exp(-(G.n + 1) / (4 * G.M)))
 
 
 @functools.cache
@@ -162,6 +188,47 @@ def unigram_extinction_upper(generation: int) -> sp.Expr:
 def unigram_survival_lower() -> sp.Expr:
     """1 - exp(-lambda / k): :func:`collapse.analytic.rates.suresh_survival_lower` with m = lambda, t = k = G.n."""
     return R.suresh_survival_lower().subs({R.m: lam, R.t: G.n})
+
+
+@functools.cache
+def notebook_g(generation: int) -> sp.Expr:
+    """g_k = g^(o k)(oo) with g(x) = 1 - e^(-x): g composed k times, started at infinity (g(oo) = 1).
+
+    Typed from the notebook's definition ("g_k = g^(o k)(oo) ... g^(o k) denotes g composed k times");
+    ``generation`` k >= 1.
+    """
+    k = check_int("generation", generation, minimum=1)
+    x = 1 - sp.exp(-sp.oo)  # g(oo) = 1
+    for _ in range(k - 1):
+        x = 1 - sp.exp(-x, evaluate=False)  # unevaluated: sympy's rewriting of nested exponentials is quadratic in k
+    return x
+
+
+@functools.cache
+def unigram_survival_band() -> tuple[sp.Expr, sp.Expr]:
+    """(lower, upper) edges of the notebook's band for Pr(P_k != 0), in n = G.M, p_0, k = G.n and g_k.
+
+    lower = 1 - exp(-n p_0 g_k), upper = 1 - (1 - 3 n p_0^2 - 3 k p_0) exp(-n p_0 g_k).
+
+    References:
+        Suresh, Thangaraj, Khandavally, simulations.ipynb (github.com/berserank/rate-of-model-collapse), markdown
+        cell m8Oghl4rk6lt (Theorem 1, Bernoulli) and h3xd2EDaOs4V (Corollary 1, unigram symbols).
+    """
+    n, k = G.M, G.n
+    decay = sp.exp(-n * p0 * gk)
+    return 1 - decay, 1 - (1 - 3 * n * p0**2 - 3 * k * p0) * decay
+
+
+@functools.cache
+def notebook_g_band() -> tuple[sp.Expr, sp.Expr]:
+    """(1/k, 3/k): the interval the notebook states for g_k (k = G.n)."""
+    return 1 / G.n, 3 / G.n
+
+
+@functools.cache
+def notebook_g_sharp_upper() -> sp.Expr:
+    """2/(k + 1): g_k <= this for every k >= 1 (1/g(x) >= 1/x + 1/2 on (0, 2), from e^x <= (2 + x)/(2 - x))."""
+    return 2 / (G.n + 1)
 
 
 # ------------------------------------------------------------------ Dey & Donoho: augment vs discard

@@ -19,6 +19,7 @@ from scipy import special
 
 from collapse.analytic import gaussian as G
 from collapse.analytic import literature as L
+from collapse.proofs import certify
 from collapse.proofs import literature as PL
 from collapse.proofs.core import Context
 from collapse.proofs.registry import claim_modules, select
@@ -149,8 +150,52 @@ def test_module_order_ids_and_selection():
 
 def test_sources_say_what_could_not_be_read():
     tail = CLAIMS["suresh-gaussian-tail"].source
-    assert "berserank/rate-of-model-collapse" in tail and "could not be read" in tail
+    assert "berserank/rate-of-model-collapse" in tail and "SZnZ6GrMPXI8" in tail and "DyRGXBWvGqjX" in tail
+    assert "16 of the copy's 52 windows" in tail  # what of the notebook was read
     assert all("theorem numbers not cited" in c.source for c in CLAIMS.values())
+
+
+# ------------------------------------------------------------------ the notebook's curve
+def _notebook_cells(n=10, sigma_0=1, eps=0.1, ng=200, dist=20):
+    """The notebook's cells DyRGXBWvGqjX and 099ntxmvGr4E, typed literally: the (x, y) points of its bound curve."""
+    bound = []
+    for k in range(1, ng + 1):
+        a = math.exp(-k / (4 * (n)))
+        b = (sigma_0 / eps)
+        if a * b < 1:
+            bound.append(a * (b))
+        else:
+            bound.append(1)
+    return list(range(0, ng))[::dist], bound[::dist]
+
+
+def test_notebook_curve_is_what_its_cells_draw():
+    f = sp.lambdify((G.M, G.n, L.eps), L.gaussian_tail_notebook().subs(G.sigma0, 1), "math")
+    for n, eps, ng in ((10, 0.1, 200), (5, 0.99, 40), (30, 2.0, 300)):
+        xs, ys = _notebook_cells(n=n, eps=eps, ng=ng)
+        assert [f(n, x, eps) for x in xs] == pytest.approx(ys, rel=1e-13)
+    xs, ys = _notebook_cells()
+    assert xs[0] == 0 and ys[0] == 1 and ys[-1] == pytest.approx(10 * math.exp(-181 / 40), rel=1e-13)
+
+
+def test_notebook_check_catches_an_unshifted_curve(monkeypatch):
+    # were the drawn curve the stated bound itself (capped), the notebook would not differ from its text
+    monkeypatch.setattr(L, "gaussian_tail_notebook", lambda: sp.Min(1, L.gaussian_tail_bound()))
+    assert _run("suresh-gaussian-tail", "gaussian-tail-notebook").ok is False
+
+
+def test_notebook_check_catches_a_curve_two_generations_late(monkeypatch):
+    monkeypatch.setattr(L, "gaussian_tail_notebook",
+                        lambda: sp.Min(1, G.sigma0 / L.eps * sp.exp(-(G.n + 2) / (4 * G.M))))
+    assert _run("suresh-gaussian-tail", "gaussian-tail-notebook").ok is False
+
+
+def test_notebook_erratum_is_decided_by_its_check():
+    claim = CLAIMS["suresh-gaussian-tail"]
+    (e,) = claim.errata
+    assert e.check in {c.name for c in claim.checks} and "Theorem 4" in e.paper and "range(0,ng)" in e.paper
+    out = _run("suresh-gaussian-tail", e.check)
+    assert out.ok is True and "0.985162" in out.detail
 
 
 def test_cited_references_name_exact_places():
@@ -159,3 +204,111 @@ def test_cited_references_name_exact_places():
             ref = getattr(step, "reference", None)
             if ref is not None:
                 assert any(w in ref for w in ("Theorem", "Section", "Chapter")), (claim.id, step.name, ref)
+
+
+# ------------------------------------------------------------------ the notebook's survival band (Theorem 1, Corollary 1)
+def _notebook_band(n, p_0, num_generations):
+    """The notebook's cell zkYaeRNfMmnL (our_bounds, collapse_indicator = [0]), typed literally: (lower, upper) lists."""
+    gok = []
+
+    def g(x):
+        return 1 - math.exp(-x)
+    gok.append(1)
+    for i in range(1, num_generations):
+        gok.append(g(gok[-1]))
+    lower_bound = [(1 - math.exp(-n * p_0 * g_k)) for g_k in gok]
+    upper_bound = [1 - ((math.exp(-n * p_0 * g_k)) * max((1 - 3 * n * (p_0**2) - 3 * (k + 1) * p_0), 0))
+                   for k, g_k in enumerate(gok)]
+    return lower_bound, upper_bound
+
+
+def _g(k):
+    """g_k as a 30-digit Float (its nested exponentials evaluated in balls: sympy's subs of them is exponential in k)."""
+    return sp.Float(certify.to_arb(L.notebook_g(k), {}).mid().str(30, radius=False), 30)
+
+
+@pytest.mark.parametrize("p_0,n,ng", [(0.001, 10000, 50), (0.01, 100, 50), (0.2, 10, 5)])
+def test_band_is_what_the_notebook_cell_computes(p_0, n, ng):
+    lower, upper = L.unigram_survival_band()
+    lo, up = _notebook_band(n, p_0, ng)
+    for k in range(1, ng + 1):
+        env = {G.M: n, L.p0: sp.Float(p_0, 30), G.n: k, L.gk: _g(k)}
+        assert float(lower.subs(env).evalf(30)) == pytest.approx(lo[k - 1], rel=1e-12)
+        factor = 1 - 3 * n * p_0**2 - 3 * k * p_0
+        ours = float(upper.subs(env).evalf(30))
+        # the cell clamps the factor at 0 (edge 1); the text does not (edge >= 1): the same statement
+        assert ours == pytest.approx(up[k - 1], rel=1e-12) if factor > 0 else (ours >= 1 and up[k - 1] == 1)
+
+
+def test_g_is_g_composed_at_infinity_by_hand():
+    assert L.notebook_g(1) == 1
+    assert sp.simplify(L.notebook_g(2) - (1 - sp.exp(-1))) == 0
+    assert float(_g(3)) == pytest.approx(1 - math.exp(-(1 - math.exp(-1))), rel=1e-15)
+    # g_k = r_(k-1): the notebook's g is the Poisson(1) line's survival of the sharper lower bound
+    assert all(abs(float(_g(k)) - float(PL._r_line(k - 1))) < 1e-15 for k in range(1, 12))
+
+
+def test_upper_edge_at_one_generation_by_hand():
+    # k = 1: Pr(X_1 != 0) = 1 - (1 - p0)^n exactly, against 1 - (1 - 3 n p0^2 - 3 p0) e^(-n p0)
+    _, upper = L.unigram_survival_band()
+    for n, j in ((10, 1), (30, 2), (100, 5)):
+        p = j / n
+        edge = float(upper.subs({G.M: n, L.p0: sp.Rational(j, n), G.n: 1, L.gk: 1}))
+        assert 1 - (1 - p) ** n < edge
+        assert edge == pytest.approx(1 - (1 - 3 * n * p * p - 3 * p) * math.exp(-n * p), rel=1e-14)
+
+
+def test_extinction_laws_sum_rows_and_match_the_rationals():
+    # the ball powers at n = 12 agree with the rational ones (the two routes of the band check)
+    P12 = PL._wf_balls(12)
+    q = flint.arb_mat(13, 1, [1] + [0] * 12)
+    exact = dict(PL._extinction_laws(12, 5))
+    for k in range(1, 6):
+        q = P12 * q
+        assert all(q[c, 0].overlaps(exact[k][c]) for c in range(13))
+    P = PL._wf_balls(7)
+    for i in range(8):
+        assert sum((P[i, j] for j in range(8)), flint.arb(0)).overlaps(flint.arb(1))
+
+
+def test_band_exact_catches_an_upper_edge_without_its_correction(monkeypatch):
+    # 3 -> 0: the upper edge becomes the lower one, below the exact survival
+    monkeypatch.setattr(L, "unigram_survival_band", lambda: (1 - sp.exp(-G.M * L.p0 * L.gk),) * 2)
+    out = _run("suresh-unigram-survival", "unigram-band-exact")
+    assert out.ok is False and {"n", "k", "p0", "exact", "upper"} <= set(out.witness)
+    assert out.witness["exact"] > out.witness["upper"]
+
+
+def test_band_exact_catches_a_one_generation_late_g(monkeypatch):
+    late = {k: L.notebook_g(k + 1) for k in range(1, 60)}
+    monkeypatch.setattr(L, "notebook_g", lambda k: late[k])
+    assert _run("suresh-unigram-survival", "unigram-band-exact").ok is False
+
+
+def test_band_exact_reports_the_tightness():
+    out = _run("suresh-unigram-survival", "unigram-band-exact")
+    assert out.ok is True and "18270 points" in out.detail and "3 replaced by" in out.detail
+
+
+@pytest.mark.parametrize("check", ["notebook-g-band-proof", "notebook-g-band-balls"])
+def test_g_band_checks_catch_a_one_over_k_ceiling(monkeypatch, check):
+    monkeypatch.setattr(L, "notebook_g_band", lambda: (1 / G.n, 1 / G.n))  # g_2 = 0.632 > 1/2
+    assert _run("suresh-unigram-survival", check).ok is False
+
+
+@pytest.mark.parametrize("check", ["notebook-g-band-proof", "notebook-g-band-balls"])
+def test_g_band_checks_catch_a_two_over_k_floor(monkeypatch, check):
+    monkeypatch.setattr(L, "notebook_g_band", lambda: (2 / G.n, 3 / G.n))  # g_1 = 1 < 2
+    assert _run("suresh-unigram-survival", check).ok is False
+
+
+def test_g_band_balls_reports_the_sharp_constant():
+    out = _run("suresh-unigram-survival", "notebook-g-band-balls")
+    assert out.ok is True and "1.9992 (k=10000)" in out.detail and "1.0000 (k=1)" in out.detail
+
+
+def test_band_source_quotes_the_notebook():
+    src = CLAIMS["suresh-unigram-survival"].source
+    for cell in ("m8Oghl4rk6lt", "zkYaeRNfMmnL", "h3xd2EDaOs4V", "hnolg79UTYaG", "Theorem 1", "Corollary 1"):
+        assert cell in src
+    assert "1 - (1 - 3np_0^2 - 3 k p_0) exp(- n p_0 g_k)" in src
