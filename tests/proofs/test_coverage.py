@@ -43,6 +43,9 @@ def test_every_claim_part_is_covered_by_an_independent_check():
 def test_every_erratum_names_a_check_of_its_claim():
     bad = [f"{c.id}: erratum decided by unknown check {e.check!r}"
            for c in all_claims() for e in c.errata if e.check not in _checks(c)]
+    bad += [f"{c.id}: erratum decided by a consistency step {e.check!r} (not evidence)"
+            for c in all_claims() for e in c.errata
+            if e.check in _checks(c) and _checks(c)[e.check].kind == "consistency"]
     assert not bad, "\n  ".join(bad)
 
 

@@ -114,19 +114,6 @@ def test_propagation_catches_a_wrong_accumulate_weight(monkeypatch):
 
 
 # ------------------------------------------------------------------ the claims' structure
-def test_every_check_has_a_route_and_every_part_an_independent_check():
-    for cid, claim in CLAIMS.items():
-        checks = {c.name: c for c in claim.checks}
-        for c in claim.checks:
-            assert c.kind == "consistency" or c.route.strip(), f"{cid}/{c.name} has no route"
-        assert claim.parts, cid
-        for part in claim.parts:
-            assert any(n in checks and checks[n].kind != "consistency" for n in part.checks), (cid, part.text)
-            assert all(n in checks for n in part.checks), (cid, part.text)
-        for e in claim.errata:
-            assert e.check in checks and checks[e.check].kind != "consistency", (cid, e.check)
-
-
 def test_self_referential_steps_are_marked_consistency():
     kinds = {(cid, c.name): c.kind for cid, claim in CLAIMS.items() for c in claim.checks}
     for key in [("rates-bernoulli", "bernoulli-heterozygosity-induction"),
