@@ -560,7 +560,6 @@ def _diversity(results: Path) -> list[tuple[str, dict]]:
     """``(text, diversity)``: real blocks, beam search on the true model, each setting's generation-0 data
     (computed by the run: ``llm_summary.json``'s ``diversity``)."""
     div = _summary(results).get("diversity", {})
-    runs = load_runs(results)
     out = []
 
     def ok(d) -> bool:
@@ -571,8 +570,8 @@ def _diversity(results: Path) -> list[tuple[str, dict]]:
     if ok(div.get("truth_beam")):
         out.append(("beam search on the true model (generation 0 of a perfect model)", div["truth_beam"]))
     for s, d in (div.get("generation0") or {}).items():
-        if ok(d) and s in runs:
-            name = next(iter(runs[s].values()))[0].get("decoding") or "beam"
+        if ok(d):
+            name = d.get("decoding") or "beam"
             out.append((f"generation 0's {name} continuations, {s} ({d.get('runs', '?')} runs)", d))
     return out
 

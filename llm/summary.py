@@ -79,7 +79,8 @@ def diversity_summary(run: Run, rows: list[dict]) -> dict:
     out["generation0"] = {}
     for setting, rs in gen0.items():
         d = {"distinct_tokens": float(np.mean([r["distinct_tokens"] for r in rs])),
-             "loop_fraction": float(np.mean([r["loop_fraction"] for r in rs])), "runs": len(rs)}
+             "loop_fraction": float(np.mean([r["loop_fraction"] for r in rs])), "runs": len(rs),
+             "decoding": rs[0].get("decoding")}
         if "real" in out:
             d["share_of_real_distinct"] = d["distinct_tokens"] / out["real"]["distinct_tokens"]
         out["generation0"][setting] = d

@@ -141,4 +141,6 @@ def test_claims_of_a_tiny_run_in_its_summary_and_figures(tiny_run, tmp_path, cap
     assert "test-perplexity-rises:" in printed and "intersection-union" in printed
     md = (tmp_path / "llm_claims.md").read_text()
     assert "| claim | verdict" in md and "What generation 0 writes" in md
+    for setting, d in s["diversity"]["generation0"].items():  # each setting labelled by its decoding
+        assert d["decoding"] and f"generation 0's {d['decoding']} continuations, {setting}" in md
     assert json.loads((tmp_path / "llm_claims.json").read_text())["claims"][0]["claim"] == "test-perplexity-rises"
